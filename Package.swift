@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+// hvcisim — run Windows x64 kernel drivers under a model of HVCI.
+// One module per layer (docs: ../shared/DESIGN.md §3); each layer depends only on the ones below it.
+import PackageDescription
+
+let package = Package(
+    name: "hvcisim",
+    products: [
+        .executable(name: "hvcisim", targets: ["hvcisim"]),
+        .library(name: "PEImage", targets: ["PEImage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: Image layer (pure Swift, no dependencies)
+        .target(name: "PEImage"),
+        // Findings and run-time events: the vocabulary every layer reports in.
+        .target(name: "Events"),
+        // Load-time half of HVCI: Code Integrity checks on a parsed image.
+        .target(name: "StaticChecks", dependencies: ["PEImage", "Events"]),
+
+        // MARK: Machine layer (Unicorn + Capstone from Debian's -dev packages)
+        .systemLibrary(name: "CUnicorn", pkgConfig: "unicorn",
+                       providers: [.apt(["libunicorn-dev"])]),
+        .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
+                       providers: [.apt(["libcapstone-dev"])]),
+        // Fixed-arity wrappers for Unicorn's variadic C functions (Swift cannot call C varargs).
+        .target(name: "CUnicornShim", dependencies: ["CUnicorn"]),
+        .target(name: "CPU", dependencies: ["CUnicorn", "CUnicornShim", "CCapstone"]),
+        .target(name: "Memory", dependencies: ["CPU", "Events"]),
+
+        // MARK: Output
+        .target(name: "Report", dependencies: ["PEImage", "Events", "StaticChecks"]),
+
+        // MARK: CLI (thin: parses arguments, calls the layers, sets the exit status)
+        .executableTarget(name: "hvcisim", dependencies: [
+            "PEImage", "Events", "StaticChecks", "Report",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Tests
+        .testTarget(name: "PEImageTests", dependencies: ["PEImage"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "StaticChecksTests", dependencies: ["PEImage", "StaticChecks", "Events", "Report"]),
+        .testTarget(name: "CLITests", dependencies: ["hvcisim"]),
+        .testTarget(name: "CPUTests", dependencies: ["CPU"]),
+        .testTarget(name: "MemoryTests", dependencies: ["Memory", "CPU", "Events"]),
+    ]
+)

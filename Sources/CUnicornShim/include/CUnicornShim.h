@@ -1,0 +1,41 @@
+// Fixed-arity wrappers for Unicorn's variadic C functions (uc_hook_add, uc_ctl),
+// which Swift cannot call directly. One wrapper per callback signature we use.
+#ifndef HVCISIM_CUNICORNSHIM_H
+#define HVCISIM_CUNICORNSHIM_H
+
+#include <unicorn/unicorn.h>
+
+/// UC_HOOK_CODE or UC_HOOK_BLOCK over [begin, end] (begin > end: everywhere).
+uc_err hvs_hook_add_code(uc_engine *uc, uc_hook *hh, int type, uc_cb_hookcode_t cb,
+                         void *user_data, uint64_t begin, uint64_t end);
+
+/// Valid memory accesses: any of UC_HOOK_MEM_READ / _WRITE / _FETCH / _READ_AFTER.
+uc_err hvs_hook_add_mem(uc_engine *uc, uc_hook *hh, int type, uc_cb_hookmem_t cb,
+                        void *user_data, uint64_t begin, uint64_t end);
+
+/// Invalid memory accesses: any of UC_HOOK_MEM_*_UNMAPPED / UC_HOOK_MEM_*_PROT.
+uc_err hvs_hook_add_mem_event(uc_engine *uc, uc_hook *hh, int type, uc_cb_eventmem_t cb,
+                              void *user_data, uint64_t begin, uint64_t end);
+
+/// UC_HOOK_INTR (int n, int3, CPU exceptions).
+uc_err hvs_hook_add_intr(uc_engine *uc, uc_hook *hh, uc_cb_hookintr_t cb, void *user_data);
+
+/// UC_HOOK_INSN_INVALID.
+uc_err hvs_hook_add_insn_invalid(uc_engine *uc, uc_hook *hh, uc_cb_hookinsn_invalid_t cb,
+                                 void *user_data);
+
+/// UC_HOOK_INSN for UC_X86_INS_SYSCALL / UC_X86_INS_SYSENTER.
+uc_err hvs_hook_add_syscall(uc_engine *uc, uc_hook *hh, int insn, uc_cb_insn_syscall_t cb,
+                            void *user_data);
+
+/// UC_HOOK_INSN for UC_X86_INS_CPUID (callback returns 1 to skip Unicorn's own cpuid).
+uc_err hvs_hook_add_cpuid(uc_engine *uc, uc_hook *hh, uc_cb_insn_cpuid_t cb, void *user_data);
+
+/// uc_ctl_remove_cache: invalidate translated blocks covering [begin, end).
+uc_err hvs_ctl_remove_cache(uc_engine *uc, uint64_t begin, uint64_t end);
+
+/// uc_ctl_flush_tlb (UC_CTL_TB_FLUSH): drop every translated block.
+uc_err hvs_ctl_flush_tb(uc_engine *uc);
+
+
+#endif

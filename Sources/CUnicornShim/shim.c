@@ -1,0 +1,42 @@
+#include "CUnicornShim.h"
+
+uc_err hvs_hook_add_code(uc_engine *uc, uc_hook *hh, int type, uc_cb_hookcode_t cb,
+                         void *user_data, uint64_t begin, uint64_t end) {
+    return uc_hook_add(uc, hh, type, (void *)cb, user_data, begin, end);
+}
+
+uc_err hvs_hook_add_mem(uc_engine *uc, uc_hook *hh, int type, uc_cb_hookmem_t cb,
+                        void *user_data, uint64_t begin, uint64_t end) {
+    return uc_hook_add(uc, hh, type, (void *)cb, user_data, begin, end);
+}
+
+uc_err hvs_hook_add_mem_event(uc_engine *uc, uc_hook *hh, int type, uc_cb_eventmem_t cb,
+                              void *user_data, uint64_t begin, uint64_t end) {
+    return uc_hook_add(uc, hh, type, (void *)cb, user_data, begin, end);
+}
+
+uc_err hvs_hook_add_intr(uc_engine *uc, uc_hook *hh, uc_cb_hookintr_t cb, void *user_data) {
+    return uc_hook_add(uc, hh, UC_HOOK_INTR, (void *)cb, user_data, 1, 0);
+}
+
+uc_err hvs_hook_add_insn_invalid(uc_engine *uc, uc_hook *hh, uc_cb_hookinsn_invalid_t cb,
+                                 void *user_data) {
+    return uc_hook_add(uc, hh, UC_HOOK_INSN_INVALID, (void *)cb, user_data, 1, 0);
+}
+
+uc_err hvs_hook_add_syscall(uc_engine *uc, uc_hook *hh, int insn, uc_cb_insn_syscall_t cb,
+                            void *user_data) {
+    return uc_hook_add(uc, hh, UC_HOOK_INSN, (void *)cb, user_data, 1, 0, insn);
+}
+
+uc_err hvs_hook_add_cpuid(uc_engine *uc, uc_hook *hh, uc_cb_insn_cpuid_t cb, void *user_data) {
+    return uc_hook_add(uc, hh, UC_HOOK_INSN, (void *)cb, user_data, 1, 0, UC_X86_INS_CPUID);
+}
+
+uc_err hvs_ctl_remove_cache(uc_engine *uc, uint64_t begin, uint64_t end) {
+    return uc_ctl_remove_cache(uc, begin, end);
+}
+
+uc_err hvs_ctl_flush_tb(uc_engine *uc) {
+    return uc_ctl_flush_tlb(uc);
+}
