@@ -40,10 +40,10 @@ let package = Package(
         ]),
 
         // MARK: Tests
-        .testTarget(name: "PEImageTests", dependencies: ["PEImage"],
-                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "PEImageTests", dependencies: ["PEImage"]),
         .testTarget(name: "StaticChecksTests", dependencies: ["PEImage", "StaticChecks", "Events", "Report"]),
-        .testTarget(name: "CLITests", dependencies: ["hvcisim"]),
+        // Runs the built executable as a user would (exit status, stdout, stderr).
+        .testTarget(name: "CLITests", dependencies: ["hvcisim", "PEImage"]),
         .testTarget(name: "CPUTests", dependencies: ["CPU"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "CPU", "Events"]),
     ]
