@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "CUnicornShim", dependencies: ["CUnicorn"]),
         .target(name: "CPU", dependencies: ["CUnicorn", "CUnicornShim", "CCapstone"]),
         .target(name: "Memory", dependencies: ["CPU", "Events"]),
+        // The NT kernel model: exports by module and name, DV run-time checks, kernel objects.
+        .target(name: "Kernel", dependencies: ["CPU", "Memory", "Events"]),
 
         // MARK: Output
         .target(name: "Report", dependencies: ["PEImage", "Events", "StaticChecks"]),
@@ -46,5 +48,6 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["hvcisim", "PEImage"]),
         .testTarget(name: "CPUTests", dependencies: ["CPU"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "CPU", "Events"]),
+        .testTarget(name: "KernelTests", dependencies: ["Kernel", "Memory", "CPU", "Events"]),
     ]
 )

@@ -28,6 +28,17 @@ public struct BugCheck: Sendable, Equatable {
     public static let driverVerifierViolation: UInt32 = 0xC4
 }
 
+/// A place in guest code, symbolised for people: `drv.sys!.text+0x1a2 (DriverEntry+0x32)`.
+public struct CodeSite: Sendable, Equatable {
+    public var address: UInt64
+    public var symbol: String
+
+    public init(address: UInt64, symbol: String) {
+        self.address = address
+        self.symbol = symbol
+    }
+}
+
 /// One thing the tool found about a driver, with what to do about it.
 public struct Finding: Sendable, Equatable {
     /// "0x2003" for checks with a Driver Verifier code, otherwise a stable
@@ -43,9 +54,17 @@ public struct Finding: Sendable, Equatable {
     public var bugCheck: BugCheck?
     /// Extra facts, in a fixed order, for text and JSON output.
     public var details: [(key: String, value: String)]
+    /// Run time only: where in the driver it happened (the call site of a DDI,
+    /// the faulting instruction of a trap).
+    public var site: CodeSite?
+    /// Run time only: the disassembled faulting instruction.
+    public var instruction: String?
+    /// Run time only: the call stack, innermost first, after `site`.
+    public var stack: [CodeSite]
 
     public init(code: String, title: String, severity: Severity, phase: Phase, section: String? = nil,
-                fix: String, bugCheck: BugCheck? = nil, details: [(key: String, value: String)] = []) {
+                fix: String, bugCheck: BugCheck? = nil, details: [(key: String, value: String)] = [],
+                site: CodeSite? = nil, instruction: String? = nil, stack: [CodeSite] = []) {
         self.code = code
         self.title = title
         self.severity = severity
@@ -54,12 +73,16 @@ public struct Finding: Sendable, Equatable {
         self.fix = fix
         self.bugCheck = bugCheck
         self.details = details
+        self.site = site
+        self.instruction = instruction
+        self.stack = stack
     }
 
     public static func == (a: Finding, b: Finding) -> Bool {
         a.code == b.code && a.title == b.title && a.severity == b.severity && a.phase == b.phase
             && a.section == b.section && a.fix == b.fix && a.bugCheck == b.bugCheck
             && a.details.map(\.key) == b.details.map(\.key) && a.details.map(\.value) == b.details.map(\.value)
+            && a.site == b.site && a.instruction == b.instruction && a.stack == b.stack
     }
 }
 

@@ -1,0 +1,183 @@
+import Memory
+
+/// MDLs and virtual memory. MDL mappings are aliases of the described
+/// frames (shared bytes, shared SLAT rights), so a write through a mapping of
+/// a code page is stopped by the SLAT with HVCI on and really patches the
+/// code with HVCI off.
+enum MemoryManagerArea {
+    static let handlers: [String: KernelHandler] = [
+        "IoAllocateMdl": { try allocateMdl($0) },
+        "IoFreeMdl": { _ in 0 },
+        "MmBuildMdlForNonPagedPool": { try buildMdl($0) },
+        "MmProbeAndLockPages": { try buildMdl($0) },
+        "MmUnlockPages": { _ in 0 },
+        "MmMapLockedPagesSpecifyCache": { try mapLocked($0, priority: $0.arg(5), specifyCache: true) },
+        "MmMapLockedPages": { try mapLocked($0, priority: 0, specifyCache: false) },
+        "MmUnmapLockedPages": { try unmapLocked($0) },
+        "MmProtectMdlSystemAddress": { try protectMdl($0) },
+        "ZwAllocateVirtualMemory": { try allocateVirtual($0) },
+        "NtAllocateVirtualMemory": { try allocateVirtual($0) },
+        "ZwFreeVirtualMemory": { try freeVirtual($0) },
+        "NtFreeVirtualMemory": { try freeVirtual($0) },
+        "MmIsAddressValid": { call in call.kernel.memory.frame(of: try call.arg(0)) != nil ? 1 : 0 },
+        "MmGetPhysicalAddress": { call in
+            let va = try call.arg(0)
+            guard let pfn = call.kernel.memory.frame(of: va) else { return 0 }
+            return pfn << 12 | (va & 0xFFF)
+        },
+        "MmGetSystemRoutineAddress": { call in
+            guard let name = try call.kernel.readUnicodeString(call.arg(0)) else { return 0 }
+            call.note(name)
+            return try call.kernel.resolve(module: "ntoskrnl.exe", function: name)
+        },
+    ]
+
+    static let mdlHeaderSize = UInt64(Layout.MDL.pfnArray)
+
+    /// IoAllocateMdl(VirtualAddress, Length, SecondaryBuffer, ChargeQuota, Irp).
+    static func allocateMdl(_ call: KernelCall) throws -> UInt64 {
+        let va = try call.arg(0), length = try call.arg32(1)
+        let pages = (Int(va & 0xFFF) + Int(length) + 0xFFF) / 0x1000
+        guard length > 0, pages <= 0x10000 else { return 0 }
+        let kernel = call.kernel
+        let mdl = try kernel.heap.allocate(Int(mdlHeaderSize) + 8 * pages, name: "MDL")
+        try kernel.writeU16(mdl + UInt64(Layout.MDL.size), UInt16(clamping: Int(mdlHeaderSize) + 8 * pages))
+        try kernel.writeU64(mdl + UInt64(Layout.MDL.startVa), va & ~0xFFF)
+        try kernel.writeU32(mdl + UInt64(Layout.MDL.byteCount), length)
+        try kernel.writeU32(mdl + UInt64(Layout.MDL.byteOffset), UInt32(va & 0xFFF))
+        call.note("va 0x\(String(va, radix: 16)), \(length) bytes")
+        return mdl
+    }
+
+    struct MdlInfo {
+        var startVa: UInt64
+        var byteOffset: UInt64
+        var byteCount: UInt64
+        var pages: Int
+        var va: UInt64 { startVa + byteOffset }
+    }
+
+    static func readMdl(_ kernel: Kernel, _ mdl: UInt64) throws -> MdlInfo {
+        let start = try kernel.readU64(mdl + UInt64(Layout.MDL.startVa))
+        let count = UInt64(try kernel.readU32(mdl + UInt64(Layout.MDL.byteCount)))
+        let offset = UInt64(try kernel.readU32(mdl + UInt64(Layout.MDL.byteOffset)) & 0xFFF)
+        return MdlInfo(startVa: start, byteOffset: offset, byteCount: count,
+                       pages: Int((offset + count + 0xFFF) / 0x1000))
+    }
+
+    /// Fills the PFN array (MmBuildMdlForNonPagedPool, MmProbeAndLockPages).
+    static func buildMdl(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel, mdl = try call.arg(0)
+        let info = try readMdl(kernel, mdl)
+        for index in 0..<info.pages {
+            let pfn = kernel.memory.frame(of: info.startVa &+ UInt64(index) * 0x1000) ?? 0
+            try kernel.writeU64(mdl + mdlHeaderSize + UInt64(8 * index), pfn)
+        }
+        let flags = try kernel.readU16(mdl + UInt64(Layout.MDL.mdlFlags))
+        try kernel.writeU16(mdl + UInt64(Layout.MDL.mdlFlags), flags | Layout.MDL.sourceIsNonpagedPool)
+        try kernel.writeU64(mdl + UInt64(Layout.MDL.mappedSystemVa), info.va)
+        return 0
+    }
+
+    /// MmMapLockedPagesSpecifyCache(Mdl, AccessMode, CacheType, RequestedAddress, BugCheckOnFailure, Priority).
+    static func mapLocked(_ call: KernelCall, priority: UInt64, specifyCache: Bool) throws -> UInt64 {
+        let kernel = call.kernel, mdl = try call.arg(0)
+        let noExecute = specifyCache && priority & DriverVerifier.mdlMappingNoExecute != 0
+        call.note("Priority 0x\(String(priority, radix: 16))" + (noExecute ? " (MdlMappingNoExecute)" : ""))
+        if !noExecute {
+            try kernel.verifierViolation(
+                call, subcode: 0x2002,
+                title: specifyCache ? "executable MDL mapping (no MdlMappingNoExecute)" : "executable MDL mapping (MmMapLockedPages)",
+                p3: priority, p4: nil,
+                fix: specifyCache ? "OR MdlMappingNoExecute into Priority (MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority | MdlMappingNoExecute))"
+                                  : "use MmMapLockedPagesSpecifyCache with MdlMappingNoExecute instead of MmMapLockedPages",
+                details: [(key: "priority", value: "0x" + String(priority, radix: 16))])
+        }
+        let info = try readMdl(kernel, mdl)
+        guard info.pages > 0, info.pages <= 0x10000 else { return 0 }
+        let rights: PageRights = noExecute ? .readWrite : .all
+        guard let alias = try? kernel.memory.alias(va: info.startVa, count: info.pages, owner: .mdlMapping, rights: rights) else {
+            return 0
+        }
+        kernel.objects.mdlMappings[mdl] = alias.base
+        let flags = try kernel.readU16(mdl + UInt64(Layout.MDL.mdlFlags))
+        try kernel.writeU16(mdl + UInt64(Layout.MDL.mdlFlags), flags | Layout.MDL.mappedToSystemVa)
+        try kernel.writeU64(mdl + UInt64(Layout.MDL.mappedSystemVa), alias.base + info.byteOffset)
+        return alias.base + info.byteOffset
+    }
+
+    /// MmUnmapLockedPages(BaseAddress, Mdl).
+    static func unmapLocked(_ call: KernelCall) throws -> UInt64 {
+        let base = try call.arg(0) & ~0xFFF, mdl = try call.arg(1)
+        if call.kernel.objects.mdlMappings[mdl] == base {
+            call.kernel.objects.mdlMappings[mdl] = nil
+            try? call.kernel.memory.free(base)
+        }
+        return 0
+    }
+
+    /// The page rights a WIN32 page protection asks for.
+    static func rights(for protection: UInt32) -> PageRights? {
+        switch protection & 0xFF {
+        case 0x01: return []
+        case 0x02: return .read
+        case 0x04, 0x08: return .readWrite
+        case 0x10, 0x20: return .readExecute
+        case 0x40, 0x80: return .all
+        default: return nil
+        }
+    }
+
+    /// MmProtectMdlSystemAddress(MemoryDescriptorList, NewProtect).
+    static func protectMdl(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel, mdl = try call.arg(0), protection = try call.arg32(1)
+        call.note(DriverVerifier.protectionName(protection))
+        if DriverVerifier.isExecutable(protection: protection) {
+            try kernel.verifierViolation(
+                call, subcode: 0x2001, title: "executable page protection (\(DriverVerifier.protectionName(protection)))",
+                p3: UInt64(protection), p4: nil, fix: "ask for PAGE_READWRITE or PAGE_READONLY",
+                details: [(key: "protection", value: DriverVerifier.protectionName(protection))])
+        }
+        guard let base = kernel.objects.mdlMappings[mdl], let rights = rights(for: protection) else {
+            return UInt64(NTStatus.invalidParameter)
+        }
+        let info = try readMdl(kernel, mdl)
+        try kernel.memory.protect(base, pages: info.pages, rights: rights)
+        return UInt64(NTStatus.success)
+    }
+
+    /// ZwAllocateVirtualMemory(ProcessHandle, *BaseAddress, ZeroBits, *RegionSize, AllocationType, Protect).
+    static func allocateVirtual(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel
+        let baseAddress = try call.arg(1), sizeAddress = try call.arg(3), protection = try call.arg32(5)
+        let size = try kernel.readU64(sizeAddress)
+        call.note("\(size) bytes, \(DriverVerifier.protectionName(protection))")
+        if DriverVerifier.isExecutable(protection: protection) {
+            try kernel.verifierViolation(
+                call, subcode: 0x2001, title: "executable page protection (\(DriverVerifier.protectionName(protection)))",
+                p3: UInt64(protection), p4: nil, fix: "ask for PAGE_READWRITE; never allocate executable memory from a driver",
+                details: [(key: "protection", value: DriverVerifier.protectionName(protection))])
+        }
+        guard size > 0, size <= PoolArea.maxAllocation, let rights = rights(for: protection) else {
+            return UInt64(NTStatus.invalidParameter)
+        }
+        let pages = Int((size + 0xFFF) / 0x1000)
+        guard let allocation = try? kernel.memory.allocate(pages: pages, owner: .pool(tag: 0x6C61565A, poolType: UInt64(protection)),
+                                                           rights: rights) else {
+            return UInt64(NTStatus.noMemory)
+        }
+        kernel.objects.virtualAllocations.insert(allocation.base)
+        try kernel.writeU64(baseAddress, allocation.base)
+        try kernel.writeU64(sizeAddress, UInt64(allocation.byteCount))
+        return UInt64(NTStatus.success)
+    }
+
+    /// ZwFreeVirtualMemory(ProcessHandle, *BaseAddress, *RegionSize, FreeType).
+    static func freeVirtual(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel
+        let base = try kernel.readU64(call.arg(1))
+        guard kernel.objects.virtualAllocations.remove(base) != nil else { return UInt64(NTStatus.invalidParameter) }
+        try? kernel.memory.free(base)
+        return UInt64(NTStatus.success)
+    }
+}

@@ -1,0 +1,155 @@
+import Memory
+
+/// Pool allocation DDIs. Each allocation gets its own pages followed by an
+/// unmapped guard page, so overruns fault at the first byte past the page.
+/// Executable requests are Driver Verifier 0xC4/0x2000; the memory then is
+/// what Windows would give: executable with HVCI off, never with HVCI on
+/// (the CI verifier keeps the SLAT non-executable for pool frames).
+enum PoolArea {
+    static let handlers: [String: KernelHandler] = [
+        "ExAllocatePool": { try allocate($0, type: $0.arg(0), size: $0.arg(1), tag: 0x656E6F4E) },
+        "ExAllocatePoolWithTag": { try allocate($0, type: $0.arg(0), size: $0.arg(1), tag: $0.arg32(2)) },
+        "ExAllocatePoolWithQuota": { try allocate($0, type: $0.arg(0), size: $0.arg(1), tag: 0x656E6F4E) },
+        "ExAllocatePoolWithQuotaTag": { try allocate($0, type: $0.arg(0), size: $0.arg(1), tag: $0.arg32(2)) },
+        "ExAllocatePoolWithTagPriority": { try allocate($0, type: $0.arg(0), size: $0.arg(1), tag: $0.arg32(2)) },
+        "ExAllocatePool2": { try allocate2($0) },
+        "ExAllocatePool3": { try allocate2($0) },
+        "ExFreePool": { try free($0, $0.arg(0)) },
+        "ExFreePoolWithTag": { try free($0, $0.arg(0)) },
+        "ExInitializeNPagedLookasideList": { try initializeNPagedLookaside($0) },
+        "ExDeleteNPagedLookasideList": { _ in 0 },
+        "ExInitializePagedLookasideList": { _ in 0 },
+        "ExDeletePagedLookasideList": { _ in 0 },
+        "ExInitializeLookasideListEx": { try initializeLookasideEx($0) },
+        "ExDeleteLookasideListEx": { _ in 0 },
+        "MmAllocateContiguousMemory": { try contiguous($0, size: $0.arg(0)) },
+        "MmAllocateContiguousMemorySpecifyCache": { try contiguous($0, size: $0.arg(0)) },
+        "MmAllocateContiguousMemorySpecifyCacheNode": { try contiguous($0, size: $0.arg(0)) },
+        "MmFreeContiguousMemory": { try free($0, $0.arg(0)) },
+        "MmFreeContiguousMemorySpecifyCache": { try free($0, $0.arg(0)) },
+        "MmAllocateNonCachedMemory": { try contiguous($0, size: $0.arg(0)) },
+        "MmFreeNonCachedMemory": { try free($0, $0.arg(0)) },
+    ]
+
+    /// The largest single allocation the model grants (bigger requests fail as on a busy system).
+    static let maxAllocation: UInt64 = 256 << 20
+
+    static func allocate(_ call: KernelCall, type: UInt64, size: UInt64, tag: UInt32) throws -> UInt64 {
+        let type32 = type & 0xFFFF_FFFF
+        call.note("\(DriverVerifier.poolTypeName(type32)), \(size) bytes, tag '\(MemoryOwner.tagText(tag))'")
+        let executable = DriverVerifier.isExecutable(poolType: type32)
+        if executable {
+            try call.kernel.verifierViolation(
+                call, subcode: 0x2000, title: "executable pool allocation (\(DriverVerifier.poolTypeName(type32)))",
+                p3: type32, p4: UInt64(tag),
+                fix: "allocate NonPagedPoolNx (or POOL_FLAG_NON_PAGED with ExAllocatePool2); build with POOL_NX_OPTIN / -DPOOL_NX_OPTIN=1 and call ExInitializeDriverRuntime(DrvRtPoolNxOptIn)",
+                details: [(key: "poolType", value: DriverVerifier.poolTypeName(type32)),
+                          (key: "tag", value: MemoryOwner.tagText(tag))])
+        }
+        return try call.kernel.allocatePool(size: size, tag: tag, poolType: type32, executable: executable)
+    }
+
+    /// ExAllocatePool2/3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag, …).
+    static func allocate2(_ call: KernelCall) throws -> UInt64 {
+        let flags = try call.arg(0), size = try call.arg(1), tag = try call.arg32(2)
+        call.note("flags 0x\(String(flags, radix: 16)), \(size) bytes, tag '\(MemoryOwner.tagText(tag))'")
+        let executable = flags & DriverVerifier.poolFlagNonPagedExecute != 0
+        if executable {
+            try call.kernel.verifierViolation(
+                call, subcode: 0x2000, title: "executable pool allocation (POOL_FLAG_NON_PAGED_EXECUTE)",
+                p3: flags, p4: UInt64(tag),
+                fix: "pass POOL_FLAG_NON_PAGED instead of POOL_FLAG_NON_PAGED_EXECUTE",
+                details: [(key: "poolFlags", value: "0x" + String(flags, radix: 16)),
+                          (key: "tag", value: MemoryOwner.tagText(tag))])
+        }
+        let poolType: UInt64 = flags & 0x100 != 0 ? 1 : executable ? 0 : 0x200
+        let result = try call.kernel.allocatePool(size: size, tag: tag, poolType: poolType, executable: executable)
+        if result == 0, flags & 0x20 != 0 {
+            throw KernelStop.bugCheck(code: 0x41, parameters: [size, 0, 0, 0], site: call.returnAddress)
+        }
+        return result
+    }
+
+    static func contiguous(_ call: KernelCall, size: UInt64) throws -> UInt64 {
+        call.note("\(size) bytes, executable non-paged memory")
+        try call.kernel.verifierViolation(
+            call, subcode: 0x2000, title: "executable contiguous memory (\(call.function.split(separator: "!").last ?? ""))",
+            p3: 0, p4: nil,
+            fix: "use MmAllocateContiguousNodeMemory with PAGE_READWRITE",
+            details: [(key: "poolType", value: "NonPagedPool")])
+        return try call.kernel.allocatePool(size: size, tag: 0, poolType: 0, executable: true)
+    }
+
+    static func free(_ call: KernelCall, _ address: UInt64) throws -> UInt64 {
+        call.kernel.freePool(address)
+        return 0
+    }
+
+    /// GENERAL_LOOKASIDE fields the inline ExAllocateFrom…LookasideList reads.
+    enum Lookaside {
+        static let type = 0x24, tag = 0x28, size = 0x2C, allocate = 0x30, free = 0x38
+    }
+
+    /// ExInitializeNPagedLookasideList(Lookaside, Allocate, Free, Flags, Size, Tag, Depth).
+    static func initializeNPagedLookaside(_ call: KernelCall) throws -> UInt64 {
+        let flags = try call.arg32(3), size = try call.arg(4), tag = try call.arg32(5)
+        let poolType: UInt64 = flags & 0x200 != 0 ? 0x200 : 0
+        call.note("Flags 0x\(String(flags, radix: 16)), \(size) bytes, tag '\(MemoryOwner.tagText(tag))'")
+        if poolType == 0 {
+            try call.kernel.verifierViolation(
+                call, subcode: 0x2000, title: "lookaside list of executable pool (no POOL_NX_ALLOCATION)",
+                p3: poolType, p4: UInt64(tag),
+                fix: "pass POOL_NX_ALLOCATION (0x200) in Flags",
+                details: [(key: "poolType", value: "NonPagedPool"), (key: "tag", value: MemoryOwner.tagText(tag))])
+        }
+        try writeLookaside(call, address: call.arg(0), poolType: poolType, size: size, tag: tag,
+                           allocate: call.arg(1), free: call.arg(2))
+        return 0
+    }
+
+    /// ExInitializeLookasideListEx(Lookaside, Allocate, Free, PoolType, Flags, Size, Tag, Depth).
+    static func initializeLookasideEx(_ call: KernelCall) throws -> UInt64 {
+        let poolType = try call.arg(3) & 0xFFFF_FFFF, size = try call.arg(5), tag = try call.arg32(6)
+        call.note("\(DriverVerifier.poolTypeName(poolType)), \(size) bytes, tag '\(MemoryOwner.tagText(tag))'")
+        if DriverVerifier.isExecutable(poolType: poolType) {
+            try call.kernel.verifierViolation(
+                call, subcode: 0x2000, title: "lookaside list of executable pool (\(DriverVerifier.poolTypeName(poolType)))",
+                p3: poolType, p4: UInt64(tag), fix: "pass NonPagedPoolNx as the pool type",
+                details: [(key: "poolType", value: DriverVerifier.poolTypeName(poolType)),
+                          (key: "tag", value: MemoryOwner.tagText(tag))])
+        }
+        try writeLookaside(call, address: call.arg(0), poolType: poolType, size: size, tag: tag,
+                           allocate: call.arg(1), free: call.arg(2))
+        return 0
+    }
+
+    static func writeLookaside(_ call: KernelCall, address: UInt64, poolType: UInt64, size: UInt64, tag: UInt32,
+                               allocate: UInt64, free: UInt64) throws {
+        let kernel = call.kernel
+        try kernel.fill(address, count: 0x60)
+        try kernel.writeU32(address + UInt64(Lookaside.type), UInt32(truncatingIfNeeded: poolType))
+        try kernel.writeU32(address + UInt64(Lookaside.tag), tag)
+        try kernel.writeU32(address + UInt64(Lookaside.size), UInt32(truncatingIfNeeded: size))
+        let defaultAllocate = try kernel.resolve(module: "ntoskrnl.exe", function: "ExAllocatePoolWithTag")
+        let defaultFree = try kernel.resolve(module: "ntoskrnl.exe", function: "ExFreePool")
+        try kernel.writeU64(address + UInt64(Lookaside.allocate), allocate != 0 ? allocate : defaultAllocate)
+        try kernel.writeU64(address + UInt64(Lookaside.free), free != 0 ? free : defaultFree)
+    }
+}
+
+extension Kernel {
+    /// Allocates pool pages (0 when the request is too large or memory is exhausted).
+    func allocatePool(size: UInt64, tag: UInt32, poolType: UInt64, executable: Bool) throws -> UInt64 {
+        guard size <= PoolArea.maxAllocation else { return 0 }
+        let pages = max(1, Int((size + 0xFFF) / 0x1000))
+        guard let allocation = try? memory.allocate(pages: pages, owner: .pool(tag: tag, poolType: poolType),
+                                                    rights: executable ? .all : .readWrite) else { return 0 }
+        objects.pool[allocation.base] = .init(size: Int(size), tag: tag, poolType: poolType)
+        return allocation.base
+    }
+
+    func freePool(_ address: UInt64) {
+        guard objects.pool.removeValue(forKey: address) != nil else { return }
+        try? memory.free(address)
+    }
+}

@@ -1,0 +1,27 @@
+/// `module → export → handler`: the kernel model's import table, like a wasm
+/// runtime's host functions. Each area of the kernel (pool, memory manager,
+/// I/O, …) contributes its handlers from its own file.
+public enum ExportTable {
+    /// Every modeled export, by function name (names are unique across the
+    /// kernel modules drivers import from: ntoskrnl.exe, hal.dll, …).
+    static let handlers: [String: KernelHandler] = {
+        var table: [String: KernelHandler] = [:]
+        for area in areas {
+            table.merge(area) { first, _ in first }
+        }
+        return table
+    }()
+
+    static let areas: [[String: KernelHandler]] = [
+        PoolArea.handlers, MemoryManagerArea.handlers, SystemInformationArea.handlers, IoManagerArea.handlers,
+        RtlArea.handlers, DebugArea.handlers, CRTArea.handlers, ExecutiveArea.handlers,
+    ]
+
+    /// The names of every export with a handler of its own, sorted (`hvcisim apis`).
+    public static var modeledNames: [String] { handlers.keys.sorted() }
+
+    static func handler(module: String, function: String) -> KernelHandler? { handlers[function] }
+
+    /// "ntoskrnl.exe!ExAllocatePoolWithTag"
+    static func qualified(module: String, function: String) -> String { "\(module.lowercased())!\(function)" }
+}

@@ -1,0 +1,114 @@
+/// How an access was made.
+public enum AccessType: String, Sendable, Hashable {
+    case read, write, execute
+}
+
+/// A memory access (or page-table edit) the model's rights forbid, with everything a report needs.
+public struct Violation: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        /// A write to a page holding code (verified image code, or a PTE-executable page).
+        case codePageWrite
+        /// Execution of a page that is not verified code (data execution), or PTE NX.
+        case executeNonVerified
+        /// A guest write to a PTE that would make a page W+X or data executable;
+        /// the SLAT blocks its effect (HVCI on).
+        case pteTamper
+        /// A write to a read-only data page.
+        case readOnlyWrite
+        /// An access to an unmapped or not-present page.
+        case unmapped
+    }
+
+    /// Which level of translation refused the access.
+    public enum DeniedBy: String, Sendable, Hashable {
+        /// The guest page tables (a real #PF, HVCI or not).
+        case pageTable
+        /// Only the SLAT (the hypervisor on behalf of CI): an HVCI violation.
+        case slat
+        /// Nothing is mapped there.
+        case notMapped
+    }
+
+    public var kind: Kind
+    public var access: AccessType
+    /// The faulting address (for `pteTamper`: the VA whose PTE was edited).
+    public var address: UInt64
+    /// Guest RIP of the faulting instruction.
+    public var rip: UInt64
+    /// Access size in bytes (0 if unknown).
+    public var size: Int
+    /// The PTE rights of the page (nil: no PTE / not present).
+    public var pteRights: PageRights?
+    /// The SLAT rights of the frame (nil: no frame).
+    public var slatRights: PageRights?
+    public var pfn: PFN?
+    /// The owner of the virtual range that contains `address`.
+    public var owner: MemoryOwner?
+    /// The owner of the frame (differs from `owner` for aliases, e.g. an MDL mapping of code).
+    public var frameOwner: MemoryOwner?
+    public var deniedBy: DeniedBy
+    /// Whether HVCI was on.
+    public var hvci: Bool
+    /// The bug check Windows would raise (DESIGN §2.5).
+    public var bugCheckCode: UInt32
+    /// For `pteTamper`: the entry before and after the edit.
+    public var pteBefore: PageTableEntry?
+    public var pteAfter: PageTableEntry?
+    /// Whether the guest was let go on (audit), rather than stopped.
+    public var continued: Bool
+
+    public static let attemptedWriteToReadonlyMemory: UInt32 = 0xBE
+    public static let attemptedExecuteOfNoexecuteMemory: UInt32 = 0xFC
+    public static let pageFaultInNonpagedArea: UInt32 = 0x50
+
+    /// DESIGN §2.5: 0xBE write to read-only, 0xFC execute no-execute, 0x50 anything else.
+    public static func bugCheck(for kind: Kind) -> UInt32 {
+        switch kind {
+        case .codePageWrite, .readOnlyWrite: return attemptedWriteToReadonlyMemory
+        case .executeNonVerified: return attemptedExecuteOfNoexecuteMemory
+        case .pteTamper, .unmapped: return pageFaultInNonpagedArea
+        }
+    }
+
+    public var description: String {
+        var text = "\(kind.rawValue): \(access.rawValue) at 0x\(String(address, radix: 16)) from rip 0x\(String(rip, radix: 16))"
+        text += " (PTE \(pteRights?.description ?? "none"), SLAT \(slatRights?.description ?? "none")"
+        text += ", denied by \(deniedBy.rawValue), bug check 0x\(String(bugCheckCode, radix: 16)))"
+        if let owner { text += " in \(owner)" }
+        if let frameOwner, frameOwner != owner { text += " [frame of \(frameOwner)]" }
+        return text
+    }
+}
+
+/// A change of a PTE, by the guest (through the self-map) or by the kernel model.
+public struct PageTableEdit: Sendable, Hashable {
+    /// The virtual page whose PTE changed.
+    public var virtualAddress: UInt64
+    /// Where that PTE lives (self-map address).
+    public var pteAddress: UInt64
+    public var before: PageTableEntry
+    public var after: PageTableEntry
+    /// Guest RIP for guest writes; nil for edits through the API.
+    public var rip: UInt64?
+}
+
+/// Everything the memory model logs, in order.
+public enum MemoryEvent: Sendable, Hashable {
+    case violation(Violation)
+    /// A guest write to the page tables (also logged when harmless).
+    case pageTableEdit(PageTableEdit)
+    /// A supervisor write to a read-only PTE that CR0.WP = 0 let through.
+    case writeProtectBypass(address: UInt64, rip: UInt64)
+    /// Something the model could not do while handling a trap (an engine error).
+    case internalError(String)
+}
+
+/// What to do after a violation: the policy of audit versus enforce.
+public enum Enforcement: Sendable, Hashable {
+    /// Log and go on: a denied write is dropped (the instruction completes without storing),
+    /// a denied fetch runs anyway, a PTE tamper is applied (SLAT still blocks its effect).
+    /// Unmapped accesses stop regardless (there is nothing to continue with).
+    case audit
+    /// Log and stop emulation at the violation.
+    case enforce
+}
