@@ -31,13 +31,17 @@ let package = Package(
         .target(name: "Memory", dependencies: ["CPU", "Events"]),
         // The NT kernel model: exports by module and name, DV run-time checks, kernel objects.
         .target(name: "Kernel", dependencies: ["CPU", "Memory", "Events"]),
+        // Maps a PE image into guest memory as Windows' loader does; binds imports to the kernel model.
+        .target(name: "Loader", dependencies: ["PEImage", "CPU", "Memory", "Kernel", "Events"]),
+        // What to run: DriverEntry and the other entry paths, HVCI on/off, limits; outcomes.
+        .target(name: "Scenario", dependencies: ["PEImage", "CPU", "Memory", "Kernel", "Loader", "Events"]),
 
         // MARK: Output
-        .target(name: "Report", dependencies: ["PEImage", "Events", "StaticChecks"]),
+        .target(name: "Report", dependencies: ["PEImage", "Events", "StaticChecks", "Kernel", "Scenario"]),
 
         // MARK: CLI (thin: parses arguments, calls the layers, sets the exit status)
         .executableTarget(name: "hvcisim", dependencies: [
-            "PEImage", "Events", "StaticChecks", "Report",
+            "PEImage", "Events", "StaticChecks", "Report", "Scenario", "Kernel", "Memory",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -25,3 +25,11 @@ public enum ExportTable {
     /// "ntoskrnl.exe!ExAllocatePoolWithTag"
     static func qualified(module: String, function: String) -> String { "\(module.lowercased())!\(function)" }
 }
+
+extension Kernel {
+    /// Every export the model implements itself — functions with a handler of
+    /// their own and data exports backed by real objects — sorted, one name each.
+    public static var modeledAPIs: [String] {
+        (ExportTable.modeledNames + DataExports.names).sorted()
+    }
+}

@@ -74,6 +74,8 @@ public final class Kernel {
     public internal(set) var stopReason: KernelStop?
     /// Unmodeled imports that were called, with how often.
     public internal(set) var fallbackHits: [String: Int] = [:]
+    /// Called with every finding as it is recorded (the scenario keeps one timeline).
+    public var onFinding: ((Finding) -> Void)?
     /// Called with one line per kernel call (`--trace`).
     public var onTrace: ((String) -> Void)?
     /// Turns a guest address into "module!section+offset (function+offset)".
@@ -119,6 +121,7 @@ public final class Kernel {
 
     func record(_ finding: Finding) {
         findings.append(finding)
+        onFinding?(finding)
         onTrace?("[event] \(finding.code) \(finding.title)" + (finding.site.map { " at \($0.symbol)" } ?? ""))
     }
 

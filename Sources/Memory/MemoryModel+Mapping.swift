@@ -19,6 +19,7 @@ extension MemoryModel {
             frameOwners[pfn] = owner
             frameRefs[pfn] = 1
         }
+        revive(pfns)
         let allocation = Allocation(base: base, pageCount: pages, owner: owner, frames: pfns, isAlias: false)
         try install(allocation, rights: rights)
         return allocation
@@ -148,10 +149,26 @@ extension MemoryModel {
         return MappedPage(pfn: entry.pfn, protection: effectiveRights(entry).protection)
     }
 
+    /// Re-derives dangling pages that name frames which just became live again.
+    func revive(_ pfns: [PFN]) {
+        for pfn in pfns {
+            guard let pages = danglingPTEs.removeValue(forKey: pfn) else { continue }
+            for vpn in pages {
+                do {
+                    try sync(vpn)
+                } catch {
+                    log(.internalError("re-deriving 0x\(String(vpn << 12, radix: 16)): \(error)"))
+                }
+            }
+        }
+    }
+
     /// Brings Unicorn's mapping of one virtual page in line with its PTE and SLAT rights.
     func sync(_ vpn: UInt64) throws(MemoryError) {
         let desired = desiredMapping(vpn)
         let current = mapped[vpn]
+        let entry = readPTE(vpn << PageGeometry.pageShift)
+        if entry.present, !frames.isAllocated(entry.pfn) { danglingPTEs[entry.pfn, default: []].insert(vpn) }
         guard desired != current else { return }
         let va = vpn << PageGeometry.pageShift
         let size = Int(PageGeometry.pageSize)

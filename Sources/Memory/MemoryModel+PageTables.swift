@@ -44,6 +44,7 @@ extension MemoryModel {
         }
         frameOwners[pfn] = .pageTable
         pageTablePages[index] = pfn
+        revive([pfn])
         return pfn
     }
 

@@ -68,6 +68,9 @@ public final class MemoryModel {
     /// Unicorn's current mapping of each present data page, by virtual page number.
     var mapped: [UInt64: MappedPage] = [:]
     var mappingsOfFrame: [PFN: Set<UInt64>] = [:]
+    /// Pages whose present PTE names a frame that is not allocated (a dangling mapping the
+    /// guest made, or left after a free): re-derived when that frame is handed out again.
+    var danglingPTEs: [PFN: Set<UInt64>] = [:]
     var auditedFetchPages: Set<UInt64> = []
     /// Pages whose PTE the guest changed inside a store hook, to re-derive once it returned.
     var pendingSync: Set<UInt64> = []

@@ -13,8 +13,54 @@ public enum JSONReport {
     public static func document(for reports: [ImageReport], failures: [(path: String, error: String)]) -> JSONValue {
         .object(header() + [
             ("reports", .array(reports.map { .object(body($0)) })),
-            ("failures", .array(failures.map { .object([("path", .string($0.path)), ("error", .string($0.error))]) })),
+            ("failures", failuresValue(failures)),
         ])
+    }
+
+    /// One entry of the several-files wrapper's `reports` array, rendered at
+    /// the depth it has there, so that the caller can keep this string and drop
+    /// the report (and the file's bytes) at once. `wrapper(entries:failures:)`
+    /// joins the entries; the result is `document(for:failures:).rendered()`.
+    public static func wrapperEntry(for report: ImageReport) -> String {
+        JSONValue.object(body(report)).rendered(level: 2)
+    }
+
+    /// The several-files document, from entries made by `wrapperEntry(for:)`.
+    public static func wrapper(entries: [String], failures: [(path: String, error: String)]) -> String {
+        var out = ""
+        out.reserveCapacity(entries.reduce(1024) { $0 + $1.utf8.count + 8 } + 128 * failures.count)
+        out += "{\n"
+        for (key, value) in header() {
+            JSONValue.writeIndent(1, into: &out)
+            JSONValue.writeString(key, into: &out)
+            out += ": "
+            value.write(into: &out, level: 1)
+            out += ",\n"
+        }
+        JSONValue.writeIndent(1, into: &out)
+        out += "\"reports\": "
+        if entries.isEmpty {
+            out += "[]"
+        } else {
+            out += "[\n"
+            for (i, entry) in entries.enumerated() {
+                JSONValue.writeIndent(2, into: &out)
+                out += entry
+                out += i + 1 < entries.count ? ",\n" : "\n"
+            }
+            JSONValue.writeIndent(1, into: &out)
+            out += "]"
+        }
+        out += ",\n"
+        JSONValue.writeIndent(1, into: &out)
+        out += "\"failures\": "
+        failuresValue(failures).write(into: &out, level: 1)
+        out += "\n}"
+        return out
+    }
+
+    static func failuresValue(_ failures: [(path: String, error: String)]) -> JSONValue {
+        .array(failures.map { .object([("path", .string($0.path)), ("error", .string($0.error))]) })
     }
 
     static func header() -> [(String, JSONValue)] {

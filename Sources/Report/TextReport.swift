@@ -24,7 +24,9 @@ public enum TextReport {
 
     /// Two lines: what and where, then the fix.
     public static func render(_ f: Finding) -> [String] {
-        let code = f.bugCheck.map { bc in bc.code == BugCheck.driverVerifierViolation ? "0xC4/\(f.code)" : hex(bc.code) } ?? f.code
+        let code = f.bugCheck.map { bc in
+            bc.code == BugCheck.driverVerifierViolation ? "0xC4/\(f.code)" : "0x\(String(bc.code, radix: 16, uppercase: true)) \(f.code)"
+        } ?? f.code
         var where_ = f.section.map { "  \($0)" } ?? ""
         if let header = f.details.first(where: { $0.key == "sectionHeader" }) {
             where_ += "  (section header at \(header.value))"

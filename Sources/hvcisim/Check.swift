@@ -38,28 +38,40 @@ struct Check: ParsableCommand {
     var output: String?
 
     func run() throws {
-        var reports: [ImageReport] = []
+        // One file named (not a folder) gives a bare report object in JSON;
+        // anything else gives the wrapper. Known before any file is read, so
+        // each report is rendered as soon as it is made, and the report (with
+        // the file's bytes) is dropped before the next file is read.
+        let single = format == .json && files.count == 1 && !InputFiles.isDirectory(files[0])
+        var rendered: [String] = []
         var failures: [(path: String, error: String)] = []
+        var incompatible = false
         for path in try InputFiles.expand(files) {
             do {
-                reports.append(try ImageReport(path: path, bytes: try InputFiles.read(path)))
+                let report = try ImageReport(path: path, bytes: try InputFiles.read(path))
+                if report.verdict == .incompatible { incompatible = true }
+                switch format {
+                case .json where single: rendered.append(JSONReport.document(for: report).rendered())
+                case .json: rendered.append(JSONReport.wrapperEntry(for: report))
+                case .text: rendered.append(TextReport.render(report))
+                }
             } catch {
                 let message = "\(error)"
                 failures.append((path, message))
                 FileHandle.standardError.write("hvcisim: \(path): \(message)\n")
             }
         }
-        let rendered: String
+        let output: String
         switch format {
-        case .json where reports.count == 1 && failures.isEmpty && files.count == 1 && !InputFiles.isDirectory(files[0]):
-            rendered = JSONReport.document(for: reports[0]).rendered()
+        case .json where single && rendered.count == 1 && failures.isEmpty:
+            output = rendered[0]
         case .json:
-            rendered = JSONReport.document(for: reports, failures: failures).rendered()
+            output = JSONReport.wrapper(entries: single ? [] : rendered, failures: failures)
         case .text:
-            rendered = reports.map(TextReport.render).joined(separator: "\n\n")
+            output = rendered.joined(separator: "\n\n")
         }
-        try OutputSink.write(rendered, to: output)
+        try OutputSink.write(output, to: self.output)
         if !failures.isEmpty { throw ExitCode(2) }
-        if reports.contains(where: { $0.verdict == .incompatible }) { throw ExitCode(1) }
+        if incompatible { throw ExitCode(1) }
     }
 }

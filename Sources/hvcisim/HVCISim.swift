@@ -27,7 +27,7 @@ struct HVCISim: ParsableCommand {
           hvcisim check drivers/            (every .sys below the folder)
         """,
         version: Tool.version,
-        subcommands: [Check.self])
+        subcommands: [Check.self, Run.self, Apis.self])
 
     /// Runs the command, mapping argument errors to exit status 2 (the
     /// "cannot analyse" status) instead of ArgumentParser's 64.

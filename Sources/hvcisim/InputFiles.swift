@@ -1,5 +1,12 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+private let systemRead = Glibc.read
+#elseif canImport(Darwin)
+import Darwin
+private let systemRead = Darwin.read
+#endif
 import PEImage
 
 /// Reading the files named on the command line, with the limits a hostile
@@ -28,23 +35,76 @@ enum InputFiles {
         }
     }
 
+    /// The file's bytes, read once: one open, one fstat (type and size), then
+    /// reads straight into the array. The messages are those of the earlier
+    /// stat-then-read version.
     static func read(_ path: String) throws -> [UInt8] {
-        let attributes: [FileAttributeKey: Any]
-        do {
-            attributes = try FileManager.default.attributesOfItem(atPath: path)
-        } catch {
-            throw PEError.unreadable(path: path, reason: "no such file or not accessible")
-        }
-        if attributes[.type] as? FileAttributeType == .typeDirectory {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw unopenable(path) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw PEError.unreadable(path: path, reason: "no such file or not accessible") }
+        if st.st_mode & S_IFMT == S_IFDIR {
             throw PEError.unreadable(path: path, reason: "is a folder")
         }
-        if let size = attributes[.size] as? Int, size > maxFileSize {
+        if Int(st.st_size) > maxFileSize {
             throw PEError.unreadable(path: path, reason: "larger than 1 GiB")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PEError.unreadable(path: path, reason: "could not be read")
+        let bytes: [UInt8]?
+        if st.st_mode & S_IFMT == S_IFREG && st.st_size > 0 {
+            bytes = readExactly(fd, count: Int(st.st_size))
+        } else {
+            bytes = try readToEnd(fd, path: path)  // a pipe, a device or a /proc file: no size up front
         }
-        return [UInt8](data)
+        guard let bytes else { throw PEError.unreadable(path: path, reason: "could not be read") }
+        return bytes
+    }
+
+    /// Why `open` failed, told as the stat-based checks told it.
+    private static func unopenable(_ path: String) -> PEError {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return .unreadable(path: path, reason: "no such file or not accessible") }
+        if st.st_mode & S_IFMT == S_IFDIR { return .unreadable(path: path, reason: "is a folder") }
+        if Int(st.st_size) > maxFileSize { return .unreadable(path: path, reason: "larger than 1 GiB") }
+        return .unreadable(path: path, reason: "could not be read")
+    }
+
+    /// `count` bytes, or fewer if the file shrank meanwhile; nil on a read error.
+    private static func readExactly(_ fd: Int32, count: Int) -> [UInt8]? {
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var done = 0
+            while done < count {
+                let n = systemRead(fd, buffer.baseAddress! + done, count - done)
+                if n > 0 {
+                    done += n
+                } else if n == 0 {
+                    break
+                } else if errno != EINTR {
+                    failed = true
+                    break
+                }
+            }
+            initialized = done
+        }
+        return failed ? nil : bytes
+    }
+
+    /// Everything up to end of file (more than maxFileSize bytes is refused); nil on a read error.
+    private static func readToEnd(_ fd: Int32, path: String) throws -> [UInt8]? {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress!, $0.count) }
+            if n > 0 {
+                bytes.append(contentsOf: chunk[..<n])
+                if bytes.count > maxFileSize { throw PEError.unreadable(path: path, reason: "larger than 1 GiB") }
+            } else if n == 0 {
+                return bytes
+            } else if errno != EINTR {
+                return nil
+            }
+        }
     }
 }
 

@@ -21,6 +21,8 @@ enum IoManagerArea {
             return call.kernel.objects.symbolicLinks.removeValue(forKey: link) == nil
                 ? UInt64(NTStatus.objectNameNotFound) : UInt64(NTStatus.success)
         },
+        // What an unset MajorFunction slot points at: completes the IRP as invalid.
+        "IopInvalidDeviceRequest": { _ in UInt64(NTStatus.invalidDeviceRequest) },
         "IofCompleteRequest": { _ in 0 },
         "IoCompleteRequest": { _ in 0 },
     ]

@@ -1,0 +1,60 @@
+import Events
+import Kernel
+import PEImage
+import Scenario
+
+extension JSONReport {
+    /// The JSON form of a `run` report (docs/report-schema.md, "run").
+    public static func document(for report: RunReport) -> JSONValue {
+        .object(header() + [
+            ("image", image(report.image)),
+            ("findings", .array(report.image.findings.map(finding))),
+            ("runs", .array(report.runs.map(run))),
+            ("verdict", .string(report.verdict.rawValue)),
+        ])
+    }
+
+    static func run(_ run: RunResult) -> JSONValue {
+        .object([
+            ("hvci", .string(run.hvci ? "on" : "off")),
+            ("mode", .string(run.enforcement == .audit ? "audit" : "enforce")),
+            ("loaded", .bool(run.loadFailure == nil)),
+            ("loadFailure", .optional(run.loadFailure)),
+            ("imageBase", .optional(run.imageBase.map { hex($0) })),
+            ("entryPoints", .array(run.entryPoints.map(entryPoint))),
+            ("debugOutput", .array(run.debugOutput.map(JSONValue.string))),
+            ("unmodeledCalls", .array(run.fallbacks.sorted { $0.key < $1.key }.map {
+                .object([("function", .string($0.key)), ("count", .int($0.value))])
+            })),
+        ])
+    }
+
+    static func entryPoint(_ entry: EntryPointResult) -> JSONValue {
+        var outcome: [(String, JSONValue)] = [("kind", .string(entry.outcome.kind)), ("summary", .string(entry.outcome.summary))]
+        switch entry.outcome {
+        case .returned(let value):
+            outcome.append(("status", .string(hex(UInt32(truncatingIfNeeded: value)))))
+            outcome.append(("statusName", .string(NTStatus.name(UInt32(truncatingIfNeeded: value)))))
+        case let .bugCheck(code, parameters):
+            outcome.append(("bugCheck", .object([("code", .string(hex(code))),
+                                                 ("parameters", .array(parameters.map { .string(hex($0)) }))])))
+        default: break
+        }
+        return .object([
+            ("name", .string(entry.name)),
+            ("address", .string(hex(entry.address))),
+            ("outcome", .object(outcome)),
+            ("instructions", entry.instructions.map { .int($0) } ?? .null),
+            ("kernelCalls", .int(entry.kernelCalls)),
+            ("calls", .array(entry.calls.map { call in
+                .object([("function", .string(call.function)),
+                         ("arguments", .array(call.arguments.map { .string(hex($0)) })),
+                         ("returnValue", .string(hex(call.returnValue))),
+                         ("site", .string(hex(call.site))),
+                         ("modeled", .bool(call.modeled)),
+                         ("notes", .array(call.notes.map(JSONValue.string)))])
+            })),
+            ("findings", .array(entry.findings.map(finding))),
+        ])
+    }
+}

@@ -1,0 +1,60 @@
+import Events
+import Kernel
+import PEImage
+import Scenario
+
+extension TextReport {
+    public static func render(_ report: RunReport) -> String {
+        var lines = [render(report.image)]
+        for run in report.runs {
+            let mode = run.enforcement == .audit ? "audit" : "enforce"
+            lines.append("  run with HVCI \(run.hvci ? "on" : "off") (\(mode) mode): "
+                         + (run.loadFailure.map { "not loaded: \($0)" } ?? "loaded at \(hex(run.imageBase ?? 0))"))
+            for entry in run.entryPoints {
+                let counts = [entry.instructions.map { "\($0) instructions" }, "\(entry.kernelCalls) kernel calls"]
+                    .compactMap { $0 }.joined(separator: ", ")
+                lines.append("    \(entry.name): \(entry.outcome.summary)  (\(counts))")
+                for finding in entry.findings {
+                    lines.append(contentsOf: renderRuntime(finding).map { "      " + $0 })
+                }
+            }
+            for text in run.debugOutput.prefix(50) {
+                lines.append("    DbgPrint: \(text.replacingOccurrences(of: "\n", with: " ").trimmingTrailingSpace())")
+            }
+            if !run.fallbacks.isEmpty {
+                lines.append("    unmodeled kernel APIs called: "
+                             + run.fallbacks.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+            }
+        }
+        lines.append("  overall verdict: \(report.verdict.rawValue)")
+        return lines.joined(separator: "\n")
+    }
+
+    /// A run-time finding: what and where, the instruction, owner and rights, the fix.
+    static func renderRuntime(_ f: Finding) -> [String] {
+        var lines = render(f)
+        lines.removeLast()
+        if let site = f.site {
+            lines.append("        at \(site.symbol)" + (f.instruction.map { ": \($0)" } ?? ""))
+        }
+        let facts = f.details.filter { ["target", "owner", "frameOwner", "pte", "slat", "action", "function"].contains($0.key) }
+        if !facts.isEmpty {
+            lines.append("        " + facts.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        for frame in f.stack.prefix(4) { lines.append("        called from \(frame.symbol)") }
+        lines.append("        fix: \(f.fix)")
+        return lines
+    }
+}
+
+extension String {
+    func trimmingTrailingSpace() -> String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

@@ -1,0 +1,118 @@
+import CPU
+import Events
+import Kernel
+import Loader
+import Memory
+import PEImage
+
+/// Runs a driver the way Windows would start it: a fresh machine and kernel,
+/// the image loaded and checked by Code Integrity, DriverEntry called with
+/// its DRIVER_OBJECT and registry path, then DriverUnload when DriverEntry
+/// succeeded and set one. Everything that happens becomes part of the
+/// `RunResult`; nothing here throws on driver behaviour.
+public enum DriverRunner {
+    public static func run(_ file: PEFile, name: String, options: RunOptions) -> RunResult {
+        var result = RunResult(hvci: options.hvci, enforcement: options.enforcement, loadFailure: nil, imageBase: nil,
+                               entryPoints: [], debugOutput: [], fallbacks: [:])
+        let session: Session
+        do {
+            session = try Session(name: name, options: options)
+        } catch {
+            result.loadFailure = "the emulator could not start: \(error)"
+            return result
+        }
+        let kernel = session.kernel
+        defer {
+            result.debugOutput = kernel.debugOutput
+            result.fallbacks = kernel.fallbackHits
+        }
+        let image: LoadedImage
+        do {
+            image = try ImageLoader.load(file, name: name, kernel: kernel, relocate: options.relocate)
+        } catch {
+            result.loadFailure = "\(error)"
+            return result
+        }
+        result.imageBase = image.base
+        session.attach(image)
+        do {
+            let caller = try EntryCaller(kernel: kernel, stackTop: session.stackTop, options: options)
+            let objects = try kernel.createDriverObject(imageBase: image.base, imageSize: image.size,
+                                                        entryPoint: image.entryPoint)
+            let entry = caller.call("DriverEntry", at: image.entryPoint, arguments: [objects.driverObject, objects.registryPath],
+                                    findings: session.takeFindings)
+            result.entryPoints.append(entry)
+            if let status = entry.status, NTStatus.isSuccess(status),
+               let unload = try? kernel.unloadRoutine(objects.driverObject), unload != 0 {
+                result.entryPoints.append(caller.call("DriverUnload", at: unload, arguments: [objects.driverObject],
+                                                      findings: session.takeFindings))
+            }
+        } catch {
+            result.loadFailure = "setting up the driver's objects failed: \(error)"
+        }
+        return result
+    }
+}
+
+/// The machine of one run: engine, memory model, kernel, stack, and the
+/// timeline of findings from both the memory model and the kernel.
+final class Session {
+    let engine: Engine
+    let memory: MemoryModel
+    let kernel: Kernel
+    let stackTop: UInt64
+    private var timeline: [Finding] = []
+    private var converter: ViolationFindings?
+    private let trace: (@Sendable (String) -> Void)?
+
+    init(name: String, options: RunOptions) throws {
+        engine = try Engine()
+        memory = try MemoryModel(engine: engine, configuration: .init(hvci: options.hvci, enforcement: options.enforcement,
+                                                                      guestMemoryLimit: options.limits.guestMemoryBytes))
+        // CR0.WP set, as Windows runs; the guest may clear it (and the model notices at the next write).
+        try engine.write(.cr0, (try engine.read(.cr0)) | 1 << 16)
+        memory.followGuestCR0 = true
+        let enforcement = options.enforcement
+        // A fetch of unverified memory always stops Unicorn; the caller decides
+        // whether to deny-and-continue (audit) or end the entry point (enforce).
+        memory.decide = { $0.kind == .executeNonVerified ? .enforce : enforcement }
+        kernel = try Kernel(engine: engine, memory: memory,
+                            configuration: KernelConfiguration(hvci: options.hvci, enforcement: options.enforcement,
+                                                               kernelCallLimit: options.limits.kernelCalls, driverName: name))
+        let stackPages = max(2, (options.limits.stackBytes + 0xFFF) / 0x1000)
+        let stack = try memory.allocate(pages: stackPages, owner: .stack)
+        stackTop = stack.end
+        trace = options.trace
+        kernel.onTrace = options.trace.map { trace in { trace($0) } }
+        kernel.onFinding = { [unowned self] in timeline.append($0) }
+    }
+
+    /// From now on, addresses are symbolised against the image and traps become findings.
+    func attach(_ image: LoadedImage) {
+        let memory = self.memory
+        let symbolize: (UInt64) -> String = { address in
+            if let text = image.symbolize(address) { return text }
+            if let allocation = memory.allocation(containing: address) {
+                return "\(allocation.owner)+0x\(String(address - allocation.base, radix: 16))"
+            }
+            return "0x" + String(address, radix: 16)
+        }
+        let walker = StackWalker(kernel: kernel, image: image)
+        kernel.symbolize = symbolize
+        kernel.callStack = { _, rsp in walker.returnAddresses(from: rsp) }
+        let converter = ViolationFindings(memory: memory, symbolize: symbolize, stack: walker.returnAddresses(from:))
+        self.converter = converter
+        memory.onEvent = { [unowned self] event in
+            guard let finding = converter.finding(for: event) else { return }
+            timeline.append(finding)
+            trace?("[trap] \(finding.code) \(finding.title) at \(finding.site?.symbol ?? "?")"
+                   + (finding.instruction.map { ": \($0)" } ?? ""))
+        }
+    }
+
+    /// The findings recorded since the last call, in the order they happened.
+    func takeFindings() -> [Finding] {
+        defer { timeline = [] }
+        return timeline
+    }
+}

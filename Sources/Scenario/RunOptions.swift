@@ -1,0 +1,40 @@
+import Memory
+
+/// Resource limits for one run. Reaching one ends the entry point with that
+/// outcome in the report; it is never a tool error. The defaults stop a
+/// hostile driver within seconds.
+public struct Limits: Sendable, Equatable {
+    /// Instructions per entry point; 0 turns counting off (full speed, no count in the report).
+    public var maxInstructions: Int = 100_000_000
+    /// Wall-clock time per entry point.
+    public var timeoutSeconds: Double = 10
+    /// Guest frames (image, pool, stacks, page tables).
+    public var guestMemoryBytes: Int = 512 << 20
+    /// Calls into the kernel model per run.
+    public var kernelCalls: Int = 200_000
+    /// Kernel stack size in bytes: what bounds call depth (Windows uses 24 KiB; the overflow
+    /// hits a guard page and ends the entry point as a stack overflow).
+    public var stackBytes: Int = 0x6000
+
+    public init() {}
+}
+
+/// What to run and how.
+public struct RunOptions: Sendable {
+    public var hvci: Bool
+    public var enforcement: Enforcement
+    public var limits: Limits
+    /// Load at a driver-space address and apply relocations instead of the preferred base.
+    public var relocate: Bool
+    /// Receives one line per kernel call and per trap, as they happen.
+    public var trace: (@Sendable (String) -> Void)?
+
+    public init(hvci: Bool, enforcement: Enforcement = .audit, limits: Limits = Limits(), relocate: Bool = false,
+                trace: (@Sendable (String) -> Void)? = nil) {
+        self.hvci = hvci
+        self.enforcement = enforcement
+        self.limits = limits
+        self.relocate = relocate
+        self.trace = trace
+    }
+}

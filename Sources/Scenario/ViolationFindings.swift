@@ -1,0 +1,88 @@
+import PEImage
+import CPU
+import Events
+import Memory
+
+/// Turns what the memory model logged into findings in the report's terms:
+/// what happened, where (symbolised RIP and the instruction), to whose memory,
+/// with which PTE and SLAT rights, and the bug check Windows would raise.
+struct ViolationFindings {
+    let memory: MemoryModel
+    let symbolize: (UInt64) -> String
+    let stack: (UInt64) -> [UInt64]
+
+    func finding(for event: MemoryEvent) -> Finding? {
+        switch event {
+        case .violation(let violation): return finding(for: violation)
+        case .writeProtectBypass(let address, let rip):
+            return Finding(code: "CR0_WP_BYPASS", title: "write to read-only memory with CR0.WP cleared (legacy: the write went through)",
+                           severity: .error, phase: .runtime,
+                           fix: "never clear CR0.WP to patch code or read-only data; HVCI makes such writes impossible (and PatchGuard bug checks 0x109)",
+                           details: [(key: "target", value: hex(address)), (key: "owner", value: ownerText(address))]
+                               + [(key: "hvci", value: memory.hvciEnabled ? "on" : "off")],
+                           site: site(rip), instruction: memory.disassemble(at: rip)?.text, stack: stackSites())
+        case .pageTableEdit(let edit):
+            let gainsExecute = edit.after.rights.contains(.execute) && !edit.before.rights.contains(.execute)
+            let becomesWX = edit.after.rights.isSuperset(of: [.write, .execute])
+            guard gainsExecute || becomesWX, let rip = edit.rip else { return nil }
+            return Finding(code: "PTE_TAMPER",
+                           title: "page-table edit makes \(becomesWX ? "a page writable and executable" : "data executable") (PTE \(edit.before.rights) -> \(edit.after.rights))",
+                           severity: .error, phase: .runtime,
+                           fix: "do not edit PTEs; allocate non-executable memory and keep code in the image (HVCI's SLAT ignores such edits)",
+                           details: [(key: "page", value: hex(edit.virtualAddress)), (key: "pte", value: hex(edit.pteAddress)),
+                                     (key: "before", value: hex(edit.before.raw)), (key: "after", value: hex(edit.after.raw)),
+                                     (key: "owner", value: ownerText(edit.virtualAddress)),
+                                     (key: "hvci", value: memory.hvciEnabled ? "on" : "off")],
+                           site: site(rip), instruction: memory.disassemble(at: rip)?.text, stack: stackSites())
+        case .internalError(let text):
+            return Finding(code: "EMULATOR_INTERNAL", title: "the memory model could not apply an action: \(text)",
+                           severity: .warning, phase: .runtime, fix: "report this to the hvcisim maintainers")
+        }
+    }
+
+    func finding(for v: Violation) -> Finding? {
+        let (code, title, fix) = Self.describe(v)
+        var details: [(key: String, value: String)] = [
+            (key: "access", value: v.access.rawValue), (key: "target", value: hex(v.address)),
+            (key: "owner", value: v.owner?.description ?? "nothing mapped"),
+        ]
+        if let frameOwner = v.frameOwner, frameOwner != v.owner { details.append((key: "frameOwner", value: frameOwner.description)) }
+        details += [(key: "pte", value: v.pteRights?.description ?? "not present"),
+                    (key: "slat", value: v.slatRights?.description ?? "none"),
+                    (key: "deniedBy", value: v.deniedBy.rawValue),
+                    (key: "hvci", value: v.hvci ? "on" : "off"),
+                    (key: "action", value: v.continued ? "logged and continued (audit)" : "stopped")]
+        return Finding(code: code, title: title, severity: .error, phase: .runtime, fix: fix,
+                       bugCheck: BugCheck(code: v.bugCheckCode, parameters: [hex(v.address), hex(v.pteBefore?.raw ?? 0), "0", "0"]),
+                       details: details, site: site(v.rip), instruction: memory.disassemble(at: v.rip)?.text,
+                       stack: stackSites())
+    }
+
+    static func describe(_ v: Violation) -> (String, String, String) {
+        let by = v.deniedBy == .slat ? " (blocked by the SLAT: HVCI)" : ""
+        switch v.kind {
+        case .codePageWrite:
+            return ("CODE_PAGE_WRITE", "write to a code page\(by)",
+                    "do not modify code at run time; keep patchable state in data and call through function pointers")
+        case .readOnlyWrite:
+            return ("READONLY_WRITE", "write to read-only memory\(by)", "write only to writable data; check the pointer")
+        case .executeNonVerified:
+            return ("DATA_EXECUTION", "execution of memory Code Integrity did not verify\(by)",
+                    "never run code from pool, stack or mappings; put the code in the image's .text section")
+        case .pteTamper:
+            return ("PTE_TAMPER", "page-table edit to make memory executable or writable code\(by)",
+                    "do not edit PTEs; HVCI's SLAT ignores such edits")
+        case .unmapped:
+            return ("INVALID_ACCESS", "\(v.access.rawValue) of unmapped memory", "check the pointer (page fault in nonpaged area)")
+        }
+    }
+
+    func site(_ rip: UInt64) -> CodeSite { CodeSite(address: rip, symbol: symbolize(rip)) }
+
+    func stackSites() -> [CodeSite] {
+        let rsp = (try? memory.engine.read(.rsp)) ?? 0
+        return stack(rsp).map(site)
+    }
+
+    func ownerText(_ address: UInt64) -> String { memory.owner(of: address)?.description ?? "nothing mapped" }
+}

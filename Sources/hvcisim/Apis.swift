@@ -1,0 +1,16 @@
+import ArgumentParser
+import Kernel
+
+struct Apis: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the kernel APIs the model implements, one a line.",
+        discussion: """
+        Only exports with a handler of their own (or a data export backed by a real object) are listed; \
+        an import not listed still resolves, to a logged fallback that returns 0. Measure coverage with:
+          hvcisim apis | ../shared/scripts/api-coverage -
+        """)
+
+    func run() {
+        for name in Kernel.modeledAPIs { print(name) }
+    }
+}
