@@ -83,11 +83,10 @@ extension MemoryModel {
             pendingSync.insert(PageGeometry.pageNumber(va))
         }
         // Changing Unicorn's map inside a store hook is unsafe (the store helper holds a TLB
-        // entry that the change flushes): stop after this block and apply it in `run`.
-        if !pendingSync.isEmpty {
-            resumeRequested = true
-            engine.stop()
-        }
+        // entry that the change flushes), and stopping here would resume at the start of the
+        // translated block (Unicorn does not keep RIP precise inside a block), re-running
+        // instructions. So the change waits: the first fault on a page it affects stops
+        // emulation there (`deferToPendingChanges`) and `run` applies it and retries.
         return keepGoing
     }
 

@@ -19,13 +19,16 @@ extension MemoryModel {
                                  instructionLimit: instructionLimit)
             } catch {
                 applyPendingChanges()
-                resumeRequested = false
-                throw error
+                // A fault deferred to pending PTE changes: RIP is the faulting fetch (a block
+                // start), so retrying there is exact.
+                guard resumeRequested else { throw error }
             }
             applyPendingChanges()
             guard resumeRequested else { return }
             resumeRequested = false
-            let rip = try engine.read(.rip)
+            let rip: UInt64
+            if let address = resumeAddress { rip = address } else { rip = try engine.read(.rip) }
+            resumeAddress = nil
             if rip == until { return }
             address = rip
         }

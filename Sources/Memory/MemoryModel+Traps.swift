@@ -5,7 +5,8 @@ extension MemoryModel {
     static let cr0WriteProtectBit: UInt64 = 1 << 16
 
     func handleFault(_ access: MemoryAccess) -> Bool {
-        let rip = (try? engine.read(.rip)) ?? 0
+        let rip = faultingInstructionAddress(access)
+        if deferToPendingChanges(access, rip: rip) { return false }
         switch access.kind {
         case .writeProtected:
             if pageTablePage(containing: access.address) != nil { return applyGuestPTEWrite(access, rip: rip) }
@@ -21,6 +22,16 @@ extension MemoryModel {
         default:
             return reportUnmapped(access, rip: rip)
         }
+    }
+
+    /// A fault on a page whose PTE the guest changed since Unicorn's map was last derived is
+    /// not judged against the stale map: stop, let `run` apply the change, retry the access.
+    private func deferToPendingChanges(_ access: MemoryAccess, rip: UInt64) -> Bool {
+        guard !pendingSync.isEmpty, pendingSync.contains(PageGeometry.pageNumber(access.address)) else { return false }
+        resumeRequested = true
+        resumeAddress = rip
+        engine.stop()
+        return true
     }
 
     private func handleProtectedWrite(_ access: MemoryAccess, rip: UInt64) -> Bool {
@@ -50,9 +61,15 @@ extension MemoryModel {
            PageGeometry.pageNumber(last.address) == vpn, last.continued {
             return true
         }
-        // Continuing means: Unicorn drops the store (the region is read-only) and the
-        // instruction completes with all its other effects.
-        return report(violation)
+        // Continuing means denying the store: Unicorn is told the fault was not handled (so
+        // nothing is stored; with host-pointer regions a handled fault can still store), and
+        // `run` resumes after the instruction.
+        guard report(violation) else { return false }
+        guard let length = disassemble(at: rip)?.length else { return true }
+        resumeRequested = true
+        resumeAddress = rip &+ UInt64(length)
+        engine.stop()
+        return false
     }
 
     private func handleProtectedFetch(_ access: MemoryAccess, rip: UInt64) -> Bool {

@@ -76,6 +76,8 @@ public final class MemoryModel {
     var pendingSync: Set<UInt64> = []
     /// A hook stopped emulation only to apply `pendingSync`; `run` resumes.
     var resumeRequested = false
+    /// Where to retry after a fault deferred to pending PTE changes (RIP is not precise then).
+    var resumeAddress: UInt64?
     var faultHook: HookHandle?
     lazy var disassembler: Disassembler? = try? Disassembler()
 

@@ -10,6 +10,8 @@ public struct ExportedFunction: Sendable, Equatable {
 /// The export directory.
 public struct ExportTable: Sendable, Equatable {
     public var moduleName: String
+    /// The used slots of the export address table, in ordinal order; slots
+    /// whose RVA is 0 (unused ordinals) are left out.
     public var functions: [ExportedFunction]
 }
 
@@ -67,6 +69,10 @@ struct ExportParser {
                 functions[index].name = name
             }
         }
+        // A slot whose RVA is 0 is an unused ordinal, not an export (the loader
+        // and pefile skip it too). Dropped only now, after the name ordinals,
+        // which index the full table, have been resolved.
+        functions.removeAll { $0.rva == 0 }
         return ExportTable(moduleName: moduleName, functions: functions)
     }
 }

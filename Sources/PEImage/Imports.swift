@@ -35,6 +35,7 @@ struct ImportParser {
         let referencedAt = image.dataDirectoryOffset + 8 * DirectoryIndex.import.rawValue
         var modules: [ImportedModule] = []
         var seen = Set<[UInt32]>()
+        var budget = PEFile.Limits.maxImportedFunctions
         for index in 0... {
             guard index < PEFile.Limits.maxImportModules else {
                 throw PEError.inconsistent(field: "import directory", offset: referencedAt,
@@ -56,7 +57,7 @@ struct ImportParser {
                                          referencedAt: at + 12)
             let lookup = originalFirstThunk != 0 ? originalFirstThunk : firstThunk
             let functions = try thunks(lookupRVA: UInt64(lookup), iatRVA: UInt64(firstThunk),
-                                       module: name, referencedAt: at)
+                                       module: name, referencedAt: at, budget: &budget)
             modules.append(ImportedModule(name: name, functions: functions, isDelayLoaded: false))
         }
         return modules
@@ -68,6 +69,7 @@ struct ImportParser {
         let referencedAt = image.dataDirectoryOffset + 8 * DirectoryIndex.delayImport.rawValue
         var modules: [ImportedModule] = []
         var seen = Set<[UInt32]>()
+        var budget = PEFile.Limits.maxImportedFunctions
         for index in 0... {
             guard index < PEFile.Limits.maxImportModules else {
                 throw PEError.inconsistent(field: "delay-import directory", offset: referencedAt,
@@ -99,15 +101,18 @@ struct ImportParser {
                                          field: "delay-import descriptor \(index) module name", referencedAt: at + 4)
             let functions = try thunks(lookupRVA: try toRVA(intField, "delay-import \(index) ImportNameTableRVA", at + 16),
                                        iatRVA: try toRVA(iatField, "delay-import \(index) ImportAddressTableRVA", at + 12),
-                                       module: name, referencedAt: at, nameTableIsVA: attributes & 1 == 0)
+                                       module: name, referencedAt: at, nameTableIsVA: attributes & 1 == 0,
+                                       budget: &budget)
             modules.append(ImportedModule(name: name, functions: functions, isDelayLoaded: true))
         }
         return modules
     }
 
-    /// Reads one zero-terminated thunk array.
+    /// Reads one zero-terminated thunk array. `budget` is what is left of the
+    /// directory-wide cap: descriptors that all point at one long thunk array
+    /// would otherwise multiply a small file into millions of functions.
     private func thunks(lookupRVA: UInt64, iatRVA: UInt64, module: String, referencedAt: Int,
-                        nameTableIsVA: Bool = false) throws -> [ImportedFunction] {
+                        nameTableIsVA: Bool = false, budget: inout Int) throws -> [ImportedFunction] {
         var functions: [ImportedFunction] = []
         for index in 0... {
             guard index < PEFile.Limits.maxThunksPerModule else {
@@ -122,6 +127,11 @@ struct ImportParser {
             let at = try image.fileOffset(ofRVA: rva, size: thunkSize, field: field, referencedAt: referencedAt)
             let thunk = try image.reader.pointer(field, at: at, wide: wide)
             if thunk == 0 { break }
+            guard budget > 0 else {
+                throw PEError.inconsistent(field: "import thunks of \(module)", offset: referencedAt,
+                                           reason: "the directory imports more than \(PEFile.Limits.maxImportedFunctions) functions in all")
+            }
+            budget -= 1
             let slot = iatRVA &+ UInt64(index * thunkSize)
             guard slot <= UInt64(UInt32.max) else {
                 throw PEError.badRVA(field: "import address table of \(module)", offset: referencedAt, rva: iatRVA,

@@ -18,6 +18,8 @@ public struct PEFile: Sendable {
         public static let maxSizeOfImage: UInt32 = 0x4000_0000
         public static let maxImportModules = 4096
         public static let maxThunksPerModule = 65536
+        /// Functions per import (or delay-import) directory, all modules together.
+        public static let maxImportedFunctions = 65536
         public static let maxExports = 65536
         public static let maxRelocationBlocks = 1 << 20
         public static let maxRuntimeFunctions = 1 << 20

@@ -24,7 +24,8 @@ struct ViolationFindings {
         case .pageTableEdit(let edit):
             let gainsExecute = edit.after.rights.contains(.execute) && !edit.before.rights.contains(.execute)
             let becomesWX = edit.after.rights.isSuperset(of: [.write, .execute])
-            guard gainsExecute || becomesWX, let rip = edit.rip else { return nil }
+            // With HVCI on the memory model reports the same edit as a pteTamper violation.
+            guard gainsExecute || becomesWX, !memory.hvciEnabled, let rip = edit.rip else { return nil }
             return Finding(code: "PTE_TAMPER",
                            title: "page-table edit makes \(becomesWX ? "a page writable and executable" : "data executable") (PTE \(edit.before.rights) -> \(edit.after.rights))",
                            severity: .error, phase: .runtime,

@@ -57,7 +57,7 @@ func engine(code: [UInt8], at base: UInt64 = 0x1000, protection: Protection = .a
         #expect(throws: EngineError.self) { try cpu.map(0x1001, size: 0x1000, protection: .all) }
         #expect(throws: EngineError.self) { try cpu.map(UInt64.max & ~0xFFF, size: 0x2000, protection: .all) }
         do {
-            try cpu.readMemory(0x5000, count: 4)
+            _ = try cpu.readMemory(0x5000, count: 4)
         } catch {
             #expect(error.unicornCode == .readUnmapped)
         }

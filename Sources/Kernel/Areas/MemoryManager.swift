@@ -1,3 +1,4 @@
+import Events
 import Memory
 
 /// MDLs and virtual memory. MDL mappings are aliases of the described
@@ -100,10 +101,30 @@ enum MemoryManagerArea {
             return 0
         }
         kernel.objects.mdlMappings[mdl] = alias.base
+        try reportWritableCodeAlias(call, info: info, mapping: alias.base)
         let flags = try kernel.readU16(mdl + UInt64(Layout.MDL.mdlFlags))
         try kernel.writeU16(mdl + UInt64(Layout.MDL.mdlFlags), flags | Layout.MDL.mappedToSystemVa)
         try kernel.writeU64(mdl + UInt64(Layout.MDL.mappedSystemVa), alias.base + info.byteOffset)
         return alias.base + info.byteOffset
+    }
+
+    /// A writable system mapping of pages that are code: the classic way to patch code
+    /// past its read-only PTE. HVCI's SLAT blocks writes through it; legacy Windows does not.
+    static func reportWritableCodeAlias(_ call: KernelCall, info: MdlInfo, mapping: UInt64) throws {
+        let kernel = call.kernel
+        for index in 0..<info.pages {
+            let page = info.startVa &+ UInt64(index) * 0x1000
+            guard kernel.memory.pte(of: page).rights.contains(.execute),
+                  case .imageSection(let image, let section)? = kernel.memory.allocation(containing: page)?.owner else { continue }
+            kernel.record(Finding(
+                code: "WRITABLE_CODE_ALIAS", title: "writable MDL mapping of code pages (\(image)!\(section))",
+                severity: .error, phase: .runtime,
+                fix: "do not map code pages writable to patch them; HVCI blocks every write through such a mapping",
+                details: [(key: "function", value: "MmMapLockedPagesSpecifyCache"), (key: "code", value: "0x" + String(page, radix: 16)),
+                          (key: "mapping", value: "0x" + String(mapping, radix: 16))],
+                site: call.site))
+            return
+        }
     }
 
     /// MmUnmapLockedPages(BaseAddress, Mdl).
