@@ -21,17 +21,21 @@ public enum DriverRunner {
             result.loadFailure = "the emulator could not start: \(error)"
             return result
         }
+        runEntryPoints(file, name: name, options: options, session: session, into: &result)
+        result.debugOutput = session.kernel.debugOutput
+        result.fallbacks = session.kernel.fallbackHits
+        return result
+    }
+
+    private static func runEntryPoints(_ file: PEFile, name: String, options: RunOptions, session: Session,
+                                       into result: inout RunResult) {
         let kernel = session.kernel
-        defer {
-            result.debugOutput = kernel.debugOutput
-            result.fallbacks = kernel.fallbackHits
-        }
         let image: LoadedImage
         do {
             image = try ImageLoader.load(file, name: name, kernel: kernel, relocate: options.relocate)
         } catch {
             result.loadFailure = "\(error)"
-            return result
+            return
         }
         result.imageBase = image.base
         session.attach(image)
@@ -50,7 +54,6 @@ public enum DriverRunner {
         } catch {
             result.loadFailure = "setting up the driver's objects failed: \(error)"
         }
-        return result
     }
 }
 
