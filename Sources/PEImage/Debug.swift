@@ -26,7 +26,7 @@ struct DebugParser {
                 let pointer = Int(try r.u32("debug entry PointerToRawData", at: e + 24))
                 // "RSDS", GUID (16), age (4), then the NUL-terminated path.
                 if size > 24, try r.u32("CodeView signature", at: pointer) == 0x5344_5352 {
-                    path = try r.cString("CodeView PDB path", at: pointer + 24, maxLength: size - 24)
+                    path = try r.cString("CodeView PDB path", at: pointer + 24, maxLength: min(size - 24, 4096))
                 }
             }
             entries.append(DebugEntry(type: type, pdbPath: path))

@@ -15,7 +15,11 @@ public enum PEError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The file cannot be read at all.
     case unreadable(path: String, reason: String)
 
-    public var description: String {
+    /// One line, with control characters from the file escaped: names in a
+    /// hostile file must not break the one-line error or drive the terminal.
+    public var description: String { printable(rawDescription) }
+
+    private var rawDescription: String {
         switch self {
         case let .truncated(field, offset, size, fileSize):
             return "truncated: \(field) at file offset \(hex(offset)) needs \(size) bytes but the file has \(fileSize)"
@@ -37,4 +41,18 @@ public enum PEError: Error, Equatable, Sendable, CustomStringConvertible {
 @inlinable
 public func hex<T: BinaryInteger>(_ value: T) -> String {
     "0x" + String(value, radix: 16)
+}
+
+/// `text` with C0/C1 control characters written as `\u{1b}`: for anything read
+/// from a file that ends up on a terminal or in a one-line message.
+public func printable(_ text: String) -> String {
+    var out = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars {
+        if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+            out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+        } else {
+            out.append(scalar)
+        }
+    }
+    return String(out)
 }

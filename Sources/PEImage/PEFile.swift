@@ -240,6 +240,9 @@ extension PEFile {
     /// in one section's file data (or in the headers). `field` names what is
     /// being read; `referencedAt` is where the RVA itself was read from.
     public func fileOffset(ofRVA rva: UInt64, size: Int, field: String, referencedAt: Int) throws -> Int {
+        guard size >= 0 else {
+            throw PEError.invalidValue(field: field, offset: referencedAt, value: 0, reason: "negative size")
+        }
         let (end, overflow) = rva.addingReportingOverflow(UInt64(size))
         guard !overflow, end <= UInt64(optionalHeader.sizeOfImage) else {
             throw PEError.badRVA(field: field, offset: referencedAt, rva: rva,

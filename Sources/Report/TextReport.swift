@@ -27,7 +27,7 @@ public enum TextReport {
         let code = f.bugCheck.map { bc in
             bc.code == BugCheck.driverVerifierViolation ? "0xC4/\(f.code)" : "0x\(String(bc.code, radix: 16, uppercase: true)) \(f.code)"
         } ?? f.code
-        var where_ = f.section.map { "  \($0)" } ?? ""
+        var where_ = f.section.map { "  \(printable($0))" } ?? ""
         if let header = f.details.first(where: { $0.key == "sectionHeader" }) {
             where_ += "  (section header at \(header.value))"
         } else if let iat = f.details.first(where: { $0.key == "iat" }) {

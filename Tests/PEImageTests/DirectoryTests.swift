@@ -99,14 +99,16 @@ struct DirectoryTests {
         #expect(exports.functions[3].forwarder == "ntoskrnl.DbgPrint")
     }
 
-    @Test func exportOrdinalBase() throws {
+    /// Ordinals count from Base; an EAT slot holding 0 is an unused ordinal and is left out.
+    @Test func exportOrdinalBaseAndUnusedSlots() throws {
         var b = PEBuilder.minimal()
         b.exports = .init(moduleName: "m.sys", base: 100, functions: [.init(name: "A", target: .rva(0x1000)),
-                                                                       .init(name: nil, target: .rva(0))])
+                                                                       .init(name: nil, target: .rva(0)),
+                                                                       .init(name: "C", target: .rva(0x1002))])
         let exports = try #require(try b.build().parse().exports)
-        #expect(exports.functions.map(\.ordinal) == [100, 101])
-        #expect(exports.functions[1].rva == 0)
-        #expect(exports.functions[1].forwarder == nil)
+        #expect(exports.functions.map(\.ordinal) == [100, 102])
+        #expect(exports.functions.map(\.name) == ["A", "C"])
+        #expect(exports.functions.allSatisfy { $0.forwarder == nil })
     }
 
     @Test func noExports() throws {

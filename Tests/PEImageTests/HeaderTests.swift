@@ -178,8 +178,6 @@ struct HeaderTests {
         #expect(try pe.fileOffset(ofRVA: 0x1000, size: 1, field: "t", referencedAt: 0) == 0x200)
         #expect(try pe.fileOffset(ofRVA: 0x1002, size: 1, field: "t", referencedAt: 0) == 0x202)
         #expect(try pe.fileOffset(ofRVA: 0x10FF, size: 1, field: "t", referencedAt: 0) == 0x2FF)
-        // Bytes past VirtualSize but inside SizeOfRawData are in the file.
-        #expect(try pe.fileOffset(ofRVA: 0x10FC, size: 8, field: "t", referencedAt: 0) == 0x2FC)
         let rdata = pe.sections[1]
         #expect(try pe.fileOffset(ofRVA: UInt64(rdata.virtualAddress) + 0x10, size: 4, field: "t", referencedAt: 0)
                 == Int(rdata.pointerToRawData) + 0x10)
@@ -196,7 +194,7 @@ struct HeaderTests {
             catch let e as PEError { return e } catch { return nil }
         }
         // Straddles the end of the headers into the gap before .text.
-        #expect(failure(0x1F0, 0x20)?.kind == .badRVA)
+        #expect(failure(UInt64(pe.optionalHeader.sizeOfHeaders) - 0x10, 0x20)?.kind == .badRVA)
         // Between sections.
         #expect(failure(0x1100, 1)?.description.contains("not inside any section") == true)
         // The uninitialised tail of .bss has no file data.
