@@ -52,6 +52,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["hvcisim", "PEImage"]),
         .testTarget(name: "CPUTests", dependencies: ["CPU"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "CPU", "Events"]),
+        .testTarget(name: "KernelTests", dependencies: ["Kernel", "Memory", "CPU", "Events"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "PEImage", "Kernel", "Memory", "Events"]),
     ]
 )

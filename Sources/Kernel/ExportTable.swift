@@ -12,9 +12,14 @@ public enum ExportTable {
         return table
     }()
 
+    /// One dictionary per area file (Areas/*.swift). An export is defined in exactly one area.
     static let areas: [[String: KernelHandler]] = [
         PoolArea.handlers, MemoryManagerArea.handlers, SystemInformationArea.handlers, IoManagerArea.handlers,
         RtlArea.handlers, DebugArea.handlers, CRTArea.handlers, ExecutiveArea.handlers,
+        ObjectsArea.handlers, ProcessArea.handlers, SecurityArea.handlers, CallbacksArea.handlers,
+        SynchronizationArea.handlers, TimeArea.handlers, DeferredArea.handlers,
+        RegistryArea.handlers, FileArea.handlers, StringsArea.handlers, FormatArea.handlers,
+        ExceptionsArea.handlers, HalArea.handlers, IrpArea.handlers,
     ]
 
     /// The names of every export with a handler of its own, sorted (`hvcisim apis`).

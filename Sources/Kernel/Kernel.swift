@@ -86,6 +86,11 @@ public final class Kernel {
     /// DbgPrint output, in order.
     public internal(set) var debugOutput: [String] = []
 
+    /// Open handles of the (single) process context drivers run in.
+    public let handles = HandleTable()
+    var areaStates: [ObjectIdentifier: AnyObject] = [:]
+    var deferredRoutines: [DeferredRoutine] = []
+
     let trampolines: Trampolines
     let heap: KernelHeap
     var objects = ObjectState()

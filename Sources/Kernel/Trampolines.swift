@@ -58,10 +58,12 @@ final class Trampolines {
 /// Problems setting up the kernel model (not the driver's fault).
 public enum KernelSetupError: Error, CustomStringConvertible {
     case tooManyImports(Int)
+    case notModeled(String)
 
     public var description: String {
         switch self {
         case .tooManyImports(let n): return "the driver imports more than \(n) distinct functions"
+        case .notModeled(let name): return "\(name) has no handler in the kernel model"
         }
     }
 }
