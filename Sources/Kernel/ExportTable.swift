@@ -19,7 +19,7 @@ public enum ExportTable {
         ObjectsArea.handlers, ProcessArea.handlers, SecurityArea.handlers, CallbacksArea.handlers,
         SynchronizationArea.handlers, TimeArea.handlers, DeferredArea.handlers,
         RegistryArea.handlers, FileArea.handlers, StringsArea.handlers, FormatArea.handlers,
-        ExceptionsArea.handlers, HalArea.handlers, IrpArea.handlers,
+        ExceptionsArea.handlers, HalArea.handlers, IrpArea.handlers, WdfLoaderArea.handlers,
     ]
 
     /// The names of every export with a handler of its own, sorted (`hvcisim apis`).
