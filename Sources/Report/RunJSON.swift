@@ -55,6 +55,7 @@ extension JSONReport {
                          ("notes", .array(call.notes.map(JSONValue.string)))])
             })),
             ("findings", .array(entry.findings.map(finding))),
+            ("notes", .array(entry.notes.map(JSONValue.string))),
         ])
     }
 }

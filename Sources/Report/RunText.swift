@@ -14,6 +14,7 @@ extension TextReport {
                 let counts = [entry.instructions.map { "\($0) instructions" }, "\(entry.kernelCalls) kernel calls"]
                     .compactMap { $0 }.joined(separator: ", ")
                 lines.append("    \(entry.name): \(entry.outcome.summary)  (\(counts))")
+                for note in entry.notes { lines.append("      \(note)") }
                 for finding in entry.findings {
                     lines.append(contentsOf: renderRuntime(finding).map { "      " + $0 })
                 }

@@ -46,8 +46,10 @@ public enum DriverRunner {
             let entry = caller.call("DriverEntry", at: image.entryPoint, arguments: [objects.driverObject, objects.registryPath],
                                     findings: session.takeFindings)
             result.entryPoints.append(entry)
-            if let status = entry.status, NTStatus.isSuccess(status),
-               let unload = try? kernel.unloadRoutine(objects.driverObject), unload != 0 {
+            guard let status = entry.status, NTStatus.isSuccess(status) else { return }
+            let paths = EntryPaths(kernel: kernel, caller: caller, session: session, options: options)
+            result.entryPoints += paths.run(driverObject: objects.driverObject)
+            if let unload = try? kernel.unloadRoutine(objects.driverObject), unload != 0 {
                 result.entryPoints.append(caller.call("DriverUnload", at: unload, arguments: [objects.driverObject],
                                                       findings: session.takeFindings))
             }
@@ -90,8 +92,19 @@ final class Session {
         kernel.onFinding = { [unowned self] in timeline.append($0) }
     }
 
+    private var image: LoadedImage?
+
+    /// The size of the function starting at `address`, from the image's .pdata.
+    func functionLength(at address: UInt64) -> Int? {
+        guard let image, image.contains(address),
+              let function = image.file.runtimeFunction(containing: UInt32(truncatingIfNeeded: address - image.base)),
+              function.endAddress > function.beginAddress else { return nil }
+        return Int(function.endAddress - function.beginAddress)
+    }
+
     /// From now on, addresses are symbolised against the image and traps become findings.
     func attach(_ image: LoadedImage) {
+        self.image = image
         let memory = self.memory
         let symbolize: (UInt64) -> String = { address in
             if let text = image.symbolize(address) { return text }

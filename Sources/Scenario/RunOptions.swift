@@ -19,8 +19,25 @@ public struct Limits: Sendable, Equatable {
     public init() {}
 }
 
+/// One IOCTL to send: its code and input bytes (`--ioctl CODE[:HEX]`).
+public struct IoctlRequest: Sendable, Equatable {
+    public var code: UInt32
+    public var input: [UInt8]
+    public var outputLength: Int
+
+    public init(code: UInt32, input: [UInt8] = [], outputLength: Int = 0x100) {
+        self.code = code
+        self.input = input
+        self.outputLength = outputLength
+    }
+}
+
 /// What to run and how.
 public struct RunOptions: Sendable {
+    /// IOCTLs to send after IRP_MJ_CREATE, in order.
+    public var ioctls: [IoctlRequest] = []
+    /// Also send the IOCTL codes a scan of the dispatch routine finds.
+    public var discoverIoctls = true
     public var hvci: Bool
     public var enforcement: Enforcement
     public var limits: Limits

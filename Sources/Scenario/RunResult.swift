@@ -41,6 +41,8 @@ public struct EntryPointResult: Sendable {
     public var calls: [KernelCallRecord]
     /// Violations and DV findings raised while it ran, in order.
     public var findings: [Finding]
+    /// What the entry point was given and left behind (IOCTL code, IoStatus, …).
+    public var notes: [String] = []
 
     /// The NTSTATUS it returned, if it returned.
     public var status: UInt32? {

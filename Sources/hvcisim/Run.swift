@@ -73,12 +73,45 @@ struct Run: ParsableCommand {
     @Flag(help: "Load at a kernel address and apply base relocations instead of the preferred base.")
     var relocate = false
 
+    @Option(name: .customLong("ioctl"), help: ArgumentHelp(
+        "Send IRP_MJ_DEVICE_CONTROL with this code (hex or decimal) and optional input bytes in hex; repeatable.",
+        valueName: "code[:hex]"))
+    var ioctls: [String] = []
+
+    @Flag(help: "Do not send the IOCTL codes found by scanning the dispatch routine.")
+    var noDiscoverIoctls = false
+
     func validate() throws {
         guard maxInstructions >= 0 else { throw ValidationError("--max-instructions must be 0 or more") }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
         guard (1...16384).contains(memoryLimit) else { throw ValidationError("--memory-limit must be 1 to 16384 MiB") }
         guard kernelCallLimit > 0 else { throw ValidationError("--kernel-call-limit must be positive") }
         guard (0x2000...(64 << 20)).contains(stackSize) else { throw ValidationError("--stack-size must be 8 KiB to 64 MiB") }
+        _ = try parsedIoctls()
+    }
+
+    /// `--ioctl 0x222004:01020304` → code and input bytes.
+    func parsedIoctls() throws -> [IoctlRequest] {
+        try ioctls.map { text in
+            let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+            let codeText = parts[0].lowercased()
+            let code = codeText.hasPrefix("0x") ? UInt32(codeText.dropFirst(2), radix: 16) : UInt32(codeText)
+            guard let code else { throw ValidationError("--ioctl \(text): the code must be a 32-bit number (0x… or decimal)") }
+            var input: [UInt8] = []
+            if parts.count == 2 {
+                let hex = Array(parts[1].filter { !$0.isWhitespace })
+                guard hex.count % 2 == 0, hex.count <= 2 << 20 else {
+                    throw ValidationError("--ioctl \(text): the input must be an even number of hex digits (at most 1 MiB)")
+                }
+                for index in stride(from: 0, to: hex.count, by: 2) {
+                    guard let byte = UInt8(String(hex[index...index + 1]), radix: 16) else {
+                        throw ValidationError("--ioctl \(text): '\(String(hex[index...index + 1]))' is not a hex byte")
+                    }
+                    input.append(byte)
+                }
+            }
+            return IoctlRequest(code: code, input: input)
+        }
     }
 
     @Sendable static func writeTrace(_ line: String) {
@@ -104,9 +137,11 @@ struct Run: ParsableCommand {
         let name = URL(fileURLWithPath: driver).lastPathComponent
         let runs = settings.map { on in
             tracer?("== run with HVCI \(on ? "on" : "off") ==")
-            return DriverRunner.run(image.image, name: name,
-                                    options: RunOptions(hvci: on, enforcement: mode == .audit ? .audit : .enforce,
-                                                        limits: limits, relocate: relocate, trace: tracer))
+            var options = RunOptions(hvci: on, enforcement: mode == .audit ? .audit : .enforce,
+                                     limits: limits, relocate: relocate, trace: tracer)
+            options.ioctls = (try? parsedIoctls()) ?? []
+            options.discoverIoctls = !noDiscoverIoctls
+            return DriverRunner.run(image.image, name: name, options: options)
         }
         let report = RunReport(image: image, runs: runs)
         let rendered = format == .json ? JSONReport.document(for: report).rendered() : TextReport.render(report)

@@ -84,10 +84,31 @@ struct SampleRunTests {
     func compliantSampleRunsCleanly(hvci: Bool) throws {
         let result = try run("compliant", hvci: hvci)
         #expect(result.loadFailure == nil)
-        #expect(result.entryPoints.map(\.name) == ["DriverEntry", "DriverUnload"])
+        #expect(result.entryPoints.map(\.name) == ["DriverEntry", "IRP_MJ_CREATE", "IRP_MJ_DEVICE_CONTROL 0x80002000",
+                                                   "IRP_MJ_CLOSE", "DriverUnload"])
+        #expect(result.entryPoints.allSatisfy { $0.status == NTStatus.success })
         #expect(result.entryPoints.first?.status == NTStatus.success)
         #expect(result.findings.isEmpty)
         #expect(result.fallbacks.isEmpty)
+    }
+
+    @Test func givenIoctlReachesTheDispatchRoutineWithItsInput() throws {
+        let bytes = [UInt8](try Data(contentsOf: Self.samples.appendingPathComponent("compliant.sys")))
+        var options = RunOptions(hvci: true)
+        options.ioctls = [IoctlRequest(code: 0x8000_2000, input: [41, 0, 0, 0])]
+        options.discoverIoctls = false
+        let result = DriverRunner.run(try PEFile(bytes: bytes), name: "compliant.sys", options: options)
+        let ioctl = try #require(result.entryPoints.first { $0.name == "IRP_MJ_DEVICE_CONTROL 0x80002000" })
+        #expect(ioctl.status == NTStatus.success)
+        // The sample turns n into n + 1 (METHOD_BUFFERED, Information = 4).
+        #expect(ioctl.notes.contains("IoStatus.Status STATUS_SUCCESS, Information 4"))
+        #expect(ioctl.notes.contains("output 2a000000"))
+        let unknown = DriverRunner.run(try PEFile(bytes: bytes), name: "compliant.sys", options: {
+            var o = options
+            o.ioctls = [IoctlRequest(code: 0x8000_2004)]
+            return o
+        }())
+        #expect(unknown.entryPoints.first { $0.name.hasPrefix("IRP_MJ_DEVICE_CONTROL") }?.status == NTStatus.invalidDeviceRequest)
     }
 
     @Test func enforceStopsAtTheFirstViolationAuditReportsAll() throws {

@@ -1,0 +1,102 @@
+import Kernel
+
+/// The entry paths after DriverEntry, in the order a system would exercise
+/// them: the PnP add (AddDevice, then IRP_MN_START_DEVICE) when the driver
+/// has an AddDevice routine; then, on its first device, IRP_MJ_CREATE, each
+/// IOCTL (given, then discovered), IRP_MJ_READ, IRP_MJ_WRITE, IRP_MJ_CLEANUP
+/// and IRP_MJ_CLOSE; then every routine it queued (callbacks, DPCs, timers,
+/// work items, threads), each once. Unset MajorFunction slots are skipped.
+struct EntryPaths {
+    let kernel: Kernel
+    let caller: EntryCaller
+    let session: Session
+    let options: RunOptions
+    static let maxDeferredRuns = 64
+
+    func run(driverObject: UInt64) -> [EntryPointResult] {
+        var results: [EntryPointResult] = []
+        if let addDevice = try? kernel.addDeviceRoutine(driverObject), addDevice != 0,
+           let pdo = try? kernel.makePhysicalDeviceObject() {
+            let add = caller.call("AddDevice", at: addDevice, arguments: [driverObject, pdo], findings: session.takeFindings)
+            results.append(add)
+            if add.status.map(NTStatus.isSuccess) == true, let fdo = kernel.devices(of: driverObject).first {
+                results += send(IrpRequest(major: Layout.MajorFunction.pnp, minor: 0), name: "IRP_MJ_PNP/IRP_MN_START_DEVICE",
+                                driverObject: driverObject, device: fdo)
+            }
+        }
+        if let device = kernel.devices(of: driverObject).last,
+           let file = try? kernel.makeFileObject(device: device, name: "") {
+            results += send(IrpRequest(major: Layout.MajorFunction.create, fileObject: file), name: "IRP_MJ_CREATE",
+                            driverObject: driverObject, device: device)
+            for ioctl in ioctls(driverObject: driverObject) {
+                results += send(IrpRequest(major: Layout.MajorFunction.deviceControl, ioControlCode: ioctl.code,
+                                           input: ioctl.input, outputLength: ioctl.outputLength, fileObject: file),
+                                name: "IRP_MJ_DEVICE_CONTROL 0x" + String(ioctl.code, radix: 16, uppercase: true),
+                                driverObject: driverObject, device: device)
+            }
+            results += send(IrpRequest(major: Layout.MajorFunction.read, outputLength: 0x100, fileObject: file),
+                            name: "IRP_MJ_READ", driverObject: driverObject, device: device)
+            results += send(IrpRequest(major: Layout.MajorFunction.write, input: [UInt8](repeating: 0x41, count: 0x40),
+                                       fileObject: file),
+                            name: "IRP_MJ_WRITE", driverObject: driverObject, device: device)
+            results += send(IrpRequest(major: Layout.MajorFunction.cleanup, fileObject: file), name: "IRP_MJ_CLEANUP",
+                            driverObject: driverObject, device: device)
+            results += send(IrpRequest(major: Layout.MajorFunction.close, fileObject: file), name: "IRP_MJ_CLOSE",
+                            driverObject: driverObject, device: device)
+        }
+        results += runDeferred()
+        return results
+    }
+
+    /// The IOCTLs to send: those asked for, then (unless turned off) those the scan finds.
+    func ioctls(driverObject: UInt64) -> [IoctlRequest] {
+        var list = options.ioctls
+        guard options.discoverIoctls,
+              let routine = try? kernel.majorFunction(driverObject, Layout.MajorFunction.deviceControl),
+              !kernel.isInvalidDeviceRequestRoutine(routine) else { return list }
+        for code in IoctlScanner.codes(in: kernel, routine: routine, length: session.functionLength(at: routine)) where !list.contains(where: { $0.code == code }) {
+            list.append(IoctlRequest(code: code, input: [UInt8](repeating: 0, count: 0x40)))
+        }
+        return list
+    }
+
+    /// Calls MajorFunction[major](DeviceObject, Irp) and notes what came back.
+    func send(_ request: IrpRequest, name: String, driverObject: UInt64, device: UInt64) -> [EntryPointResult] {
+        guard let routine = try? kernel.majorFunction(driverObject, request.major),
+              routine != 0, !kernel.isInvalidDeviceRequestRoutine(routine) else { return [] }
+        guard let prepared = try? kernel.prepareIrp(request, device: device) else { return [] }
+        var result = caller.call(name, at: routine, arguments: [device, prepared.irp], findings: session.takeFindings)
+        if request.major == Layout.MajorFunction.deviceControl {
+            result.notes.append("IoControlCode 0x\(String(request.ioControlCode, radix: 16, uppercase: true)), method \(request.ioControlCode & 3), input \(request.input.count) bytes, output \(request.outputLength) bytes")
+        }
+        if let status = try? kernel.ioStatus(of: prepared.irp) {
+            result.notes.append("IoStatus.Status \(NTStatus.name(status.status)), Information \(status.information)")
+            let shown = Int(min(status.information, 64, UInt64(prepared.outputLength)))
+            if shown > 0, prepared.outputBuffer != 0, let bytes = try? kernel.readBytes(prepared.outputBuffer, count: shown) {
+                result.notes.append("output " + bytes.map { String(format2: $0) }.joined())
+            }
+        }
+        return [result]
+    }
+
+    /// Runs queued routines (and any they queue) once each, up to a cap.
+    func runDeferred() -> [EntryPointResult] {
+        var results: [EntryPointResult] = []
+        var pending = kernel.takeDeferredRoutines()
+        while !pending.isEmpty, results.count < Self.maxDeferredRuns {
+            let routine = pending.removeFirst()
+            results.append(caller.call("\(routine.kind) 0x\(String(routine.routine, radix: 16))", at: routine.routine,
+                                       arguments: routine.arguments, findings: session.takeFindings))
+            pending += kernel.takeDeferredRoutines()
+        }
+        return results
+    }
+}
+
+extension String {
+    /// Two lower-case hex digits.
+    init(format2 byte: UInt8) {
+        let digits = Array("0123456789abcdef")
+        self = String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+    }
+}
