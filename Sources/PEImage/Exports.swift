@@ -45,11 +45,12 @@ struct ExportParser {
         functions.reserveCapacity(functionCount)
         let dirEnd = UInt64(dir.rva) + UInt64(dir.size)
         for i in 0..<functionCount {
-            let rva = try r.u32("export address table entry \(i)", at: functionsAt + 4 * i)
+            let rva = try named("export address table entry \(i)") { try r.u32($0, at: functionsAt + 4 * i) }
             var forwarder: String?
             if rva != 0, UInt64(rva) >= UInt64(dir.rva), UInt64(rva) < dirEnd {
-                forwarder = try image.cString(atRVA: UInt64(rva), field: "export forwarder \(i)",
-                                              referencedAt: functionsAt + 4 * i, maxLength: 512)
+                forwarder = try named("export forwarder \(i)") {
+                    try image.cString(atRVA: UInt64(rva), field: $0, referencedAt: functionsAt + 4 * i, maxLength: 512)
+                }
             }
             functions.append(ExportedFunction(name: nil, ordinal: base &+ UInt32(i), rva: rva, forwarder: forwarder))
         }
@@ -59,13 +60,15 @@ struct ExportParser {
             let ordinalsAt = try image.fileOffset(ofRVA: UInt64(ordinalsRVA), size: 2 * nameCount,
                                                   field: "export ordinal table", referencedAt: at + 36)
             for i in 0..<nameCount {
-                let index = Int(try r.u16("export ordinal table entry \(i)", at: ordinalsAt + 2 * i))
+                let index = Int(try named("export ordinal table entry \(i)") { try r.u16($0, at: ordinalsAt + 2 * i) })
                 guard index < functions.count else {
                     throw PEError.invalidValue(field: "export ordinal table entry \(i)", offset: ordinalsAt + 2 * i,
                                                value: UInt64(index), reason: "beyond NumberOfFunctions \(functionCount)")
                 }
-                let name = try image.cString(atRVA: UInt64(try r.u32("export name pointer \(i)", at: namesAt + 4 * i)),
-                                             field: "export name \(i)", referencedAt: namesAt + 4 * i, maxLength: 1024)
+                let nameRVA = try named("export name pointer \(i)") { try r.u32($0, at: namesAt + 4 * i) }
+                let name = try named("export name \(i)") {
+                    try image.cString(atRVA: UInt64(nameRVA), field: $0, referencedAt: namesAt + 4 * i, maxLength: 1024)
+                }
                 functions[index].name = name
             }
         }
@@ -74,5 +77,18 @@ struct ExportParser {
         // which index the full table, have been resolved.
         functions.removeAll { $0.rva == 0 }
         return ExportTable(moduleName: moduleName, functions: functions)
+    }
+}
+
+/// Runs `read` with an empty field name, and only if that throws runs it
+/// again with `field()`, so that the error names the field (the reads are
+/// pure, so the second run throws the same error) while the common case builds
+/// no per-entry string. Export tables have hundreds of entries.
+@inline(__always)
+private func named<T>(_ field: @autoclosure () -> String, _ read: (String) throws -> T) throws -> T {
+    do {
+        return try read("")
+    } catch {
+        return try read(field())
     }
 }

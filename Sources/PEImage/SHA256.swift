@@ -39,6 +39,30 @@ public enum SHA256 {
 
     /// The digests of `messages`, in order, each as 64 lower-case hex digits:
     /// the same as `messages.map(hexDigest)`, faster when there are several.
+    public static func hexDigests(_ messages: [[UInt8]]) -> [String] {
+        var digests: [String] = []
+        digests.reserveCapacity(messages.count)
+        // 64 at a time: each message's storage is pinned by a nested withUnsafeBytes.
+        var start = 0
+        while start < messages.count {
+            let end = min(start + 64, messages.count)
+            var buffers: [UnsafeRawBufferPointer] = []
+            buffers.reserveCapacity(end - start)
+            func withBuffers(from index: Int) -> [String] {
+                guard index < end else { return hexDigests(buffers) }
+                return messages[index].withUnsafeBytes { bytes in
+                    buffers.append(bytes)
+                    return withBuffers(from: index + 1)
+                }
+            }
+            digests += withBuffers(from: start)
+            start = end
+        }
+        return digests
+    }
+
+    /// The digests of `messages`, in order, each as 64 lower-case hex digits:
+    /// the same as `messages.map(hexDigest)`, faster when there are several.
     public static func hexDigests(_ messages: [UnsafeRawBufferPointer]) -> [String] {
 #if arch(x86_64) && canImport(_Builtin_intrinsics)
         var scheduler = LaneScheduler(messages)

@@ -24,10 +24,17 @@ public struct ImageReport: Sendable {
 
     /// Parses `bytes`, runs the static checks and hashes the file.
     public init(path: String, bytes: [UInt8]) throws {
+        try self.init(path: path, bytes: bytes, sha256: nil)
+    }
+
+    /// As `init(path:bytes:)`, with the file's SHA-256 (64 lower-case hex
+    /// digits) already computed, for callers that hash several files at once
+    /// (`SHA256.hexDigests`). nil: hash `bytes` here.
+    public init(path: String, bytes: [UInt8], sha256: String?) throws {
         let image = try PEFile(bytes: bytes)
         self.path = path
         self.image = image
-        self.sha256 = SHA256.hexDigest(bytes)
+        self.sha256 = sha256 ?? SHA256.hexDigest(bytes)
         self.findings = CodeIntegrityChecks.run(on: image, fileName: Self.fileName(of: path))
     }
 

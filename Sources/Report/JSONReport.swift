@@ -27,36 +27,35 @@ public enum JSONReport {
 
     /// The several-files document, from entries made by `wrapperEntry(for:)`.
     public static func wrapper(entries: [String], failures: [(path: String, error: String)]) -> String {
-        var out = ""
-        out.reserveCapacity(entries.reduce(1024) { $0 + $1.utf8.count + 8 } + 128 * failures.count)
-        out += "{\n"
+        var out = JSONWriter(capacity: entries.reduce(1024) { $0 + $1.utf8.count + 8 } + 128 * failures.count)
+        out.append("{\n")
         for (key, value) in header() {
-            JSONValue.writeIndent(1, into: &out)
-            JSONValue.writeString(key, into: &out)
-            out += ": "
-            value.write(into: &out, level: 1)
-            out += ",\n"
+            out.indent(1)
+            out.writeString(key)
+            out.append(": ")
+            out.write(value, level: 1)
+            out.append(",\n")
         }
-        JSONValue.writeIndent(1, into: &out)
-        out += "\"reports\": "
+        out.indent(1)
+        out.append("\"reports\": ")
         if entries.isEmpty {
-            out += "[]"
+            out.append("[]")
         } else {
-            out += "[\n"
+            out.append("[\n")
             for (i, entry) in entries.enumerated() {
-                JSONValue.writeIndent(2, into: &out)
-                out += entry
-                out += i + 1 < entries.count ? ",\n" : "\n"
+                out.indent(2)
+                out.appendRaw(entry)
+                i + 1 < entries.count ? out.append(",\n") : out.append("\n")
             }
-            JSONValue.writeIndent(1, into: &out)
-            out += "]"
+            out.indent(1)
+            out.append("]")
         }
-        out += ",\n"
-        JSONValue.writeIndent(1, into: &out)
-        out += "\"failures\": "
-        failuresValue(failures).write(into: &out, level: 1)
-        out += "\n}"
-        return out
+        out.append(",\n")
+        out.indent(1)
+        out.append("\"failures\": ")
+        out.write(failuresValue(failures), level: 1)
+        out.append("\n}")
+        return out.string
     }
 
     static func failuresValue(_ failures: [(path: String, error: String)]) -> JSONValue {

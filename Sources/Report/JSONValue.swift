@@ -20,92 +20,99 @@ public indirect enum JSONValue: Sendable, Equatable {
     /// As `rendered()`, for a value that sits `level` levels deep: the lines
     /// after the first are indented by 2 × `level` more spaces.
     func rendered(level: Int) -> String {
-        var out = ""
-        out.reserveCapacity(4096)
-        write(into: &out, level: level)
-        return out
+        var out = JSONWriter()
+        out.write(self, level: level)
+        return out.string
+    }
+}
+
+/// Renders JSON values as UTF-8 bytes, appended to one growing buffer (much
+/// cheaper than many small `String` appends), made a `String` once at the end.
+struct JSONWriter {
+    var bytes: [UInt8] = []
+
+    init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
+
+    var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    @inline(__always)
+    mutating func append(_ s: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    /// `s` as is (no quotes, no escaping).
+    mutating func appendRaw(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func indent(_ level: Int) {
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
     }
 
     /// Appends the value; `level` is the nesting depth of the line it starts on.
-    func write(into out: inout String, level: Int) {
-        switch self {
-        case .string(let s): Self.writeString(s, into: &out)
-        case .int(let v): out += String(v)
-        case .bool(let v): out += v ? "true" : "false"
-        case .null: out += "null"
+    mutating func write(_ value: JSONValue, level: Int) {
+        switch value {
+        case .string(let s): writeString(s)
+        case .int(let v): appendRaw(String(v))
+        case .bool(let v): v ? append("true") : append("false")
+        case .null: append("null")
         case .array(let items):
-            guard !items.isEmpty else { out += "[]"; return }
-            out += "[\n"
+            guard !items.isEmpty else { append("[]"); return }
+            append("[\n")
             for (i, item) in items.enumerated() {
-                Self.writeIndent(level + 1, into: &out)
-                item.write(into: &out, level: level + 1)
-                out += i + 1 < items.count ? ",\n" : "\n"
+                indent(level + 1)
+                write(item, level: level + 1)
+                i + 1 < items.count ? append(",\n") : append("\n")
             }
-            Self.writeIndent(level, into: &out)
-            out += "]"
+            indent(level)
+            append("]")
         case .object(let members):
-            guard !members.isEmpty else { out += "{}"; return }
-            out += "{\n"
+            guard !members.isEmpty else { append("{}"); return }
+            append("{\n")
             for (i, (key, value)) in members.enumerated() {
-                Self.writeIndent(level + 1, into: &out)
-                Self.writeString(key, into: &out)
-                out += ": "
-                value.write(into: &out, level: level + 1)
-                out += i + 1 < members.count ? ",\n" : "\n"
+                indent(level + 1)
+                writeString(key)
+                append(": ")
+                write(value, level: level + 1)
+                i + 1 < members.count ? append(",\n") : append("\n")
             }
-            Self.writeIndent(level, into: &out)
-            out += "}"
-        }
-    }
-
-    private static let indents: [String] = (0..<16).map { String(repeating: "  ", count: $0) }
-
-    static func writeIndent(_ level: Int, into out: inout String) {
-        if level < indents.count {
-            out += indents[level]
-        } else {
-            out += String(repeating: "  ", count: level)
+            indent(level)
+            append("}")
         }
     }
 
     /// A JSON string literal. Runs of bytes that need no escape are appended
-    /// whole; only `"`, `\\` and control characters (below 0x20) are escaped.
-    /// (Those are ASCII, and no byte of a multi-byte UTF-8 sequence is ASCII,
-    /// so scanning bytes finds exactly the scalars that need escaping.)
-    static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        let original = s
+    /// whole; only `"`, `\\` and control characters (below 0x20) are escaped,
+    /// `\\u00xx` in lower-case hex except \\n, \\r and \\t. (Those are ASCII,
+    /// and no byte of a multi-byte UTF-8 sequence is ASCII, so scanning bytes
+    /// finds exactly the scalars that need escaping.)
+    mutating func writeString(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { utf8 in
             var runStart = 0
             for i in 0..<utf8.count {
                 let byte = utf8[i]
                 guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                if runStart < i {
-                    out += String(decoding: UnsafeBufferPointer(rebasing: utf8[runStart..<i]), as: UTF8.self)
-                }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
                 switch byte {
-                case UInt8(ascii: "\""): out += "\\\""
-                case UInt8(ascii: "\\"): out += "\\\\"
-                case UInt8(ascii: "\n"): out += "\\n"
-                case UInt8(ascii: "\r"): out += "\\r"
-                case UInt8(ascii: "\t"): out += "\\t"
+                case UInt8(ascii: "\""): append("\\\"")
+                case UInt8(ascii: "\\"): append("\\\\")
+                case UInt8(ascii: "\n"): append("\\n")
+                case UInt8(ascii: "\r"): append("\\r")
+                case UInt8(ascii: "\t"): append("\\t")
                 default:
                     let digits: StaticString = "0123456789abcdef"
-                    let d = digits.utf8Start
-                    out += "\\u00"
-                    out.unicodeScalars.append(Unicode.Scalar(d[Int(byte >> 4)]))
-                    out.unicodeScalars.append(Unicode.Scalar(d[Int(byte & 0xf)]))
+                    append("\\u00")
+                    bytes.append(digits.utf8Start[Int(byte >> 4)])
+                    bytes.append(digits.utf8Start[Int(byte & 0xf)])
                 }
                 runStart = i + 1
             }
-            if runStart == 0 {
-                out += original  // nothing to escape: the common case
-            } else if runStart < utf8.count {
-                out += String(decoding: UnsafeBufferPointer(rebasing: utf8[runStart...]), as: UTF8.self)
-            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         }
-        out += "\""
+        bytes.append(UInt8(ascii: "\""))
     }
 }
 

@@ -46,19 +46,36 @@ struct Check: ParsableCommand {
         var rendered: [String] = []
         var failures: [(path: String, error: String)] = []
         var incompatible = false
-        for path in try InputFiles.expand(files) {
-            do {
-                let report = try ImageReport(path: path, bytes: try InputFiles.read(path))
-                if report.verdict == .incompatible { incompatible = true }
-                switch format {
-                case .json where single: rendered.append(JSONReport.document(for: report).rendered())
-                case .json: rendered.append(JSONReport.wrapperEntry(for: report))
-                case .text: rendered.append(TextReport.render(report))
+        // Files are read a batch at a time so that SHA256.hexDigests can hash
+        // several side by side; each batch is analysed and dropped before the
+        // next is read.
+        let paths = try InputFiles.expand(files)
+        var start = 0
+        while start < paths.count {
+            var batch: [(path: String, bytes: Result<[UInt8], Error>)] = []
+            var batchBytes = 0
+            while start < paths.count && batch.count < Self.batchFiles && batchBytes < Self.batchBytes {
+                let path = paths[start]
+                start += 1
+                let bytes = Result { try InputFiles.read(path) }
+                batchBytes += (try? bytes.get().count) ?? 0
+                batch.append((path, bytes))
+            }
+            let digests = Self.hexDigests(batch.map(\.bytes))
+            for ((path, bytes), sha256) in zip(batch, digests) {
+                do {
+                    let report = try ImageReport(path: path, bytes: try bytes.get(), sha256: sha256)
+                    if report.verdict == .incompatible { incompatible = true }
+                    switch format {
+                    case .json where single: rendered.append(JSONReport.document(for: report).rendered())
+                    case .json: rendered.append(JSONReport.wrapperEntry(for: report))
+                    case .text: rendered.append(TextReport.render(report))
+                    }
+                } catch {
+                    let message = "\(error)"
+                    failures.append((path, message))
+                    FileHandle.standardError.write("hvcisim: \(path): \(message)\n")
                 }
-            } catch {
-                let message = "\(error)"
-                failures.append((path, message))
-                FileHandle.standardError.write("hvcisim: \(path): \(message)\n")
             }
         }
         let output: String
@@ -73,5 +90,18 @@ struct Check: ParsableCommand {
         try OutputSink.write(output, to: self.output)
         if !failures.isEmpty { throw ExitCode(2) }
         if incompatible { throw ExitCode(1) }
+    }
+
+    /// At most this many files, or about this many bytes, are read before they are analysed.
+    static let batchFiles = 64
+    static let batchBytes = 16 << 20
+
+    /// The SHA-256 of each file that could be read (nil for the others).
+    static func hexDigests(_ files: [Result<[UInt8], Error>]) -> [String?] {
+        var digests = SHA256.hexDigests(files.compactMap { try? $0.get() })[...]
+        return files.map { file in
+            guard case .success = file else { return nil }
+            return digests.popFirst()
+        }
     }
 }

@@ -51,10 +51,13 @@ enum InputFiles {
             throw PEError.unreadable(path: path, reason: "larger than 1 GiB")
         }
         let bytes: [UInt8]?
-        if st.st_mode & S_IFMT == S_IFREG && st.st_size > 0 {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG where st.st_size > 0:
             bytes = readExactly(fd, count: Int(st.st_size))
-        } else {
-            bytes = try readToEnd(fd, path: path)  // a pipe, a device or a /proc file: no size up front
+        case S_IFREG, S_IFIFO:
+            bytes = try readToEnd(fd, path: path)  // a /proc file or a pipe: no size up front
+        default:
+            bytes = nil  // a device (/dev/zero would never end) or a socket
         }
         guard let bytes else { throw PEError.unreadable(path: path, reason: "could not be read") }
         return bytes
