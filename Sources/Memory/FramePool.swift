@@ -43,9 +43,12 @@ final class FramePool {
         guard count <= available else { throw .outOfGuestMemory(requestedPages: count, limitBytes: limitBytes) }
         var frames: [PFN] = []
         frames.reserveCapacity(count)
+        // A multi-page request takes fresh, host-contiguous frames when there are enough, so the
+        // allocation can be one Unicorn region; single pages reuse freed frames first.
+        let contiguous = count > 1 && capacity - nextUnused >= count
         for _ in 0..<count {
             let index: Int
-            if let reused = freeList.popLast() {
+            if !contiguous, let reused = freeList.popLast() {
                 index = reused
             } else {
                 index = nextUnused

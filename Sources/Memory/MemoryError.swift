@@ -22,6 +22,8 @@ public enum MemoryError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The CI verifier refused (e.g. the frame is not image code).
     case verificationRefused(pfn: PFN, reason: String)
     case engine(EngineError)
+    /// The mapping is too fragmented for the emulator (QEMU's section limit).
+    case tooManyRegions(Int)
 
     public var description: String {
         func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
@@ -38,6 +40,7 @@ public enum MemoryError: Error, Sendable, Hashable, CustomStringConvertible {
         case let .unterminatedString(address, max): return "no terminator within \(max) at \(hex(address))"
         case let .verificationRefused(pfn, reason): return "CI refused frame \(hex(pfn)): \(reason)"
         case let .engine(error): return error.description
+        case let .tooManyRegions(limit): return "more than \(limit) separate memory regions (mapping too fragmented)"
         }
     }
 }

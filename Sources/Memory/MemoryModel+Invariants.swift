@@ -29,21 +29,23 @@ extension MemoryModel {
         } catch {
             return problems + ["cannot list regions: \(error)"]
         }
-        if regions.count != mapped.count + pageTablePages.count {
-            problems.append("Unicorn has \(regions.count) regions, model \(mapped.count) pages + \(pageTablePages.count) page tables")
+        if regions.count != runs.count + pageTablePages.count {
+            problems.append("Unicorn has \(regions.count) regions, model \(runs.count) runs + \(pageTablePages.count) page tables")
         }
         for (vpn, page) in mapped {
             let va = vpn << PageGeometry.pageShift
             let expected = effectiveRights(readPTE(va)).protection
             if desiredMapping(vpn) != page { problems.append("page \(hex(va)) is stale") }
-            guard let region = regions[va] else {
+            guard let start = runStart[vpn], let run = runs[start],
+                  let region = regions[start << PageGeometry.pageShift] else {
                 problems.append("page \(hex(va)) missing in Unicorn")
                 continue
             }
-            if region.protection != expected || page.protection != expected {
+            if region.protection != expected || page.protection != expected || run.protection != expected {
                 problems.append("page \(hex(va)): Unicorn \(region.protection), model \(page.protection), PTE∧SLAT \(expected)")
             }
-            if region.end != va &+ PageGeometry.pageSize &- 1 { problems.append("page \(hex(va)) region size") }
+            let runEnd = (start &+ UInt64(run.pages)) << PageGeometry.pageShift
+            if region.end != runEnd &- 1 { problems.append("run at \(hex(start << 12)) region size") }
         }
         for (index, _) in pageTablePages {
             let va = pageTablePageAddress(index)

@@ -41,6 +41,10 @@ extension MemoryModel {
 
     /// Unmaps an allocation (by its base). Frames go back to the pool once no allocation maps them.
     public func free(_ base: UInt64) throws(MemoryError) {
+        try batched { () throws(MemoryError) in try freeUnbatched(base) }
+    }
+
+    private func freeUnbatched(_ base: UInt64) throws(MemoryError) {
         guard let allocation = allocations.removeValue(forKey: base) else { throw .notAllocated(base) }
         var failure: MemoryError?
         for index in 0..<allocation.pageCount {
@@ -74,6 +78,10 @@ extension MemoryModel {
 
     /// Rewrites the PTEs of `pages` pages from `va` with `rights` (keeping their frames).
     public func protect(_ va: UInt64, pages: Int, rights: PageRights) throws(MemoryError) {
+        try batched { () throws(MemoryError) in try protectUnbatched(va, pages: pages, rights: rights) }
+    }
+
+    private func protectUnbatched(_ va: UInt64, pages: Int, rights: PageRights) throws(MemoryError) {
         guard pages >= 0, PageGeometry.advance(va, pages: pages) != nil else {
             throw .addressOverflow(address: va, count: pages)
         }
@@ -120,6 +128,10 @@ extension MemoryModel {
     }
 
     private func install(_ allocation: Allocation, rights: PageRights) throws(MemoryError) {
+        try batched { () throws(MemoryError) in try installPages(allocation, rights: rights) }
+    }
+
+    private func installPages(_ allocation: Allocation, rights: PageRights) throws(MemoryError) {
         allocations[allocation.base] = allocation
         for (index, pfn) in allocation.frames.enumerated() {
             let va = allocation.base &+ UInt64(index) &* PageGeometry.pageSize
@@ -163,7 +175,8 @@ extension MemoryModel {
         }
     }
 
-    /// Brings Unicorn's mapping of one virtual page in line with its PTE and SLAT rights.
+    /// Brings the model's mapping of one virtual page in line with its PTE and SLAT rights;
+    /// Unicorn's regions follow at the end of the current batch (`flushRegions`).
     func sync(_ vpn: UInt64) throws(MemoryError) {
         let desired = desiredMapping(vpn)
         let current = mapped[vpn]
@@ -171,36 +184,33 @@ extension MemoryModel {
         if entry.present, !frames.isAllocated(entry.pfn) { danglingPTEs[entry.pfn, default: []].insert(vpn) }
         guard desired != current else { return }
         let va = vpn << PageGeometry.pageShift
-        let size = Int(PageGeometry.pageSize)
         auditedFetchPages.remove(vpn)
-        do {
-            if let current {
-                // Unicorn checks execute rights when it translates; drop what it translated.
-                if current.protection.contains(.execute),
-                   desired?.pfn != current.pfn || desired?.protection.contains(.execute) != true {
+        if let current {
+            // Unicorn checks execute rights when it translates; drop what it translated.
+            if current.protection.contains(.execute),
+               desired?.pfn != current.pfn || desired?.protection.contains(.execute) != true {
+                do {
                     try engine.invalidateTranslations(from: va, to: va &+ PageGeometry.pageSize)
+                } catch {
+                    throw .engine(error)
                 }
-                if let desired, desired.pfn == current.pfn {
-                    try engine.protect(va, size: size, protection: desired.protection)
-                    mapped[vpn] = desired
-                    return
-                }
-                try engine.unmap(va, size: size)
-                mapped[vpn] = nil
-                mappingsOfFrame[current.pfn]?.remove(vpn)
             }
-            if let desired, let host = frames.host(desired.pfn) {
-                try engine.map(va, size: size, protection: desired.protection, host: host)
-                mapped[vpn] = desired
-                mappingsOfFrame[desired.pfn, default: []].insert(vpn)
-            }
-        } catch {
-            throw .engine(error)
+            mappingsOfFrame[current.pfn]?.remove(vpn)
         }
+        mapped[vpn] = desired
+        if let desired { mappingsOfFrame[desired.pfn, default: []].insert(vpn) }
+        regionDirty.insert(vpn)
+        if regionBatchDepth == 0 { try flushRegions() }
     }
 
-    /// Re-derives every page mapping one of `frames` (after a SLAT change or a release).
     func resync(frames changed: Set<PFN>) {
+        regionBatchDepth += 1
+        defer {
+            regionBatchDepth -= 1
+            if regionBatchDepth == 0 {
+                do { try flushRegions() } catch { log(.internalError("re-mapping after a SLAT change: \(error)")) }
+            }
+        }
         for pfn in changed {
             for vpn in mappingsOfFrame[pfn] ?? [] {
                 do {

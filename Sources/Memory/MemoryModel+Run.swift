@@ -40,6 +40,13 @@ extension MemoryModel {
     /// Re-derives the pages whose PTEs the guest changed (see `run`). Safe to call any time
     /// outside a memory hook.
     public func applyPendingChanges() {
+        regionBatchDepth += 1
+        defer {
+            regionBatchDepth -= 1
+            if regionBatchDepth == 0 {
+                do { try flushRegions() } catch { log(.internalError("re-mapping after PTE writes: \(error)")) }
+            }
+        }
         let pages = pendingSync.sorted()
         pendingSync = []
         for vpn in pages {

@@ -68,6 +68,12 @@ public final class MemoryModel {
     /// Unicorn's current mapping of each present data page, by virtual page number.
     var mapped: [UInt64: MappedPage] = [:]
     var mappingsOfFrame: [PFN: Set<UInt64>] = [:]
+    /// Unicorn regions of data pages, by first page, and each mapped page's run (`MemoryModel+Regions`).
+    var runs: [UInt64: RegionRun] = [:]
+    var runStart: [UInt64: UInt64] = [:]
+    /// Pages whose mapping changed since Unicorn's regions were last derived.
+    var regionDirty: Set<UInt64> = []
+    var regionBatchDepth = 0
     /// Pages whose present PTE names a frame that is not allocated (a dangling mapping the
     /// guest made, or left after a free): re-derived when that frame is handed out again.
     var danglingPTEs: [PFN: Set<UInt64>] = [:]
