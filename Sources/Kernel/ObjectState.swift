@@ -4,6 +4,7 @@ struct ObjectState {
         var size: Int
         var tag: UInt32
         var poolType: UInt64
+        var executable = false
     }
 
     struct DeviceInfo {

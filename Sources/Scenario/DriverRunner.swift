@@ -106,8 +106,10 @@ final class Session {
     func attach(_ image: LoadedImage) {
         self.image = image
         let memory = self.memory
-        let symbolize: (UInt64) -> String = { address in
+        let kernel = self.kernel
+        let symbolize: (UInt64) -> String = { [unowned kernel] address in
             if let text = image.symbolize(address) { return text }
+            if let block = kernel.poolBlockDescription(containing: address) { return block }
             if let allocation = memory.allocation(containing: address) {
                 return "\(allocation.owner)+0x\(String(address - allocation.base, radix: 16))"
             }
@@ -116,7 +118,8 @@ final class Session {
         let walker = StackWalker(kernel: kernel, image: image)
         kernel.symbolize = symbolize
         kernel.callStack = { _, rsp in walker.returnAddresses(from: rsp) }
-        let converter = ViolationFindings(memory: memory, symbolize: symbolize, stack: walker.returnAddresses(from:))
+        var converter = ViolationFindings(memory: memory, symbolize: symbolize, stack: walker.returnAddresses(from:))
+        converter.refineOwner = { [unowned kernel] in kernel.poolBlockDescription(containing: $0) }
         self.converter = converter
         memory.onEvent = { [unowned self] event in
             guard let finding = converter.finding(for: event) else { return }

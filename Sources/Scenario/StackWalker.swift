@@ -5,7 +5,7 @@ import Loader
 /// RSP that points into the image's code just after a `call` instruction.
 /// A scan, not an unwind: it may show a stale frame, never a made-up one.
 struct StackWalker {
-    let kernel: Kernel
+    unowned let kernel: Kernel
     let image: LoadedImage
     static let slots = 512
     static let maxFrames = 16

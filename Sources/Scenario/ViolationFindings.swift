@@ -10,6 +10,8 @@ struct ViolationFindings {
     let memory: MemoryModel
     let symbolize: (UInt64) -> String
     let stack: (UInt64) -> [UInt64]
+    /// A finer owner than the memory model knows (the pool block inside a shared pool chunk).
+    var refineOwner: (UInt64) -> String? = { _ in nil }
 
     func finding(for event: MemoryEvent) -> Finding? {
         switch event {
@@ -45,7 +47,7 @@ struct ViolationFindings {
         let (code, title, fix) = Self.describe(v)
         var details: [(key: String, value: String)] = [
             (key: "access", value: v.access.rawValue), (key: "target", value: hex(v.address)),
-            (key: "owner", value: v.owner?.description ?? "nothing mapped"),
+            (key: "owner", value: refineOwner(v.address) ?? v.owner?.description ?? "nothing mapped"),
         ]
         if let frameOwner = v.frameOwner, frameOwner != v.owner { details.append((key: "frameOwner", value: frameOwner.description)) }
         details += [(key: "pte", value: v.pteRights?.description ?? "not present"),
@@ -85,5 +87,7 @@ struct ViolationFindings {
         return stack(rsp).map(site)
     }
 
-    func ownerText(_ address: UInt64) -> String { memory.owner(of: address)?.description ?? "nothing mapped" }
+    func ownerText(_ address: UInt64) -> String {
+        refineOwner(address) ?? memory.owner(of: address)?.description ?? "nothing mapped"
+    }
 }

@@ -137,19 +137,81 @@ enum PoolArea {
     }
 }
 
+/// Small pool blocks share pages, as the real pool's do: 64 KiB chunks cut into
+/// size classes (16 … 2,048 bytes) with per-class free lists. Separate pages per
+/// block would give each its own Unicorn region, and a driver that allocates
+/// thousands of small blocks would run out of them. Large blocks get their own
+/// pages followed by a guard page, so overruns of them fault at once.
+final class SmallPool {
+    static let chunkPages = 16
+    static let largest = 2048
+    /// (executable, class size) → free blocks; (executable) → the chunk being carved.
+    var freeBlocks: [Bool: [Int: [UInt64]]] = [:]
+    var carving: [Bool: (next: UInt64, end: UInt64)] = [:]
+
+    static func sizeClass(_ size: UInt64) -> Int {
+        var size = max(16, Int(size))
+        size -= 1
+        var rounded = 16
+        while rounded <= size { rounded <<= 1 }
+        return rounded
+    }
+}
+
 extension Kernel {
-    /// Allocates pool pages (0 when the request is too large or memory is exhausted).
+    /// Allocates pool (0 when the request is too large or memory is exhausted).
     func allocatePool(size: UInt64, tag: UInt32, poolType: UInt64, executable: Bool) throws -> UInt64 {
         guard size <= PoolArea.maxAllocation else { return 0 }
-        let pages = max(1, Int((size + 0xFFF) / 0x1000))
-        guard let allocation = try? memory.allocate(pages: pages, owner: .pool(tag: tag, poolType: poolType),
-                                                    rights: executable ? .all : .readWrite) else { return 0 }
-        objects.pool[allocation.base] = .init(size: Int(size), tag: tag, poolType: poolType)
-        return allocation.base
+        let address: UInt64
+        if size <= UInt64(SmallPool.largest) {
+            guard let block = smallBlock(SmallPool.sizeClass(size), executable: executable) else { return 0 }
+            try fill(block, count: SmallPool.sizeClass(size))
+            address = block
+        } else {
+            let pages = max(1, Int((size + 0xFFF) / 0x1000))
+            guard let allocation = try? memory.allocate(pages: pages, owner: .pool(tag: tag, poolType: poolType),
+                                                        rights: executable ? .all : .readWrite) else { return 0 }
+            address = allocation.base
+        }
+        objects.pool[address] = .init(size: Int(size), tag: tag, poolType: poolType, executable: executable)
+        return address
+    }
+
+    private func smallBlock(_ sizeClass: Int, executable: Bool) -> UInt64? {
+        let pool = state(SmallPool.self) { SmallPool() }
+        if let block = pool.freeBlocks[executable]?[sizeClass]?.popLast() { return block }
+        if let carving = pool.carving[executable], carving.end - carving.next >= UInt64(sizeClass) {
+            pool.carving[executable] = (carving.next + UInt64(sizeClass), carving.end)
+            return carving.next
+        }
+        // A tag of "Pool": the chunk holds many drivers' blocks; traps name the block by address.
+        guard let chunk = try? memory.allocate(pages: SmallPool.chunkPages, owner: .pool(tag: 0x6C6F_6F50, poolType: executable ? 0 : 0x200),
+                                               rights: executable ? .all : .readWrite) else { return nil }
+        pool.carving[executable] = (chunk.base + UInt64(sizeClass), chunk.end)
+        return chunk.base
+    }
+
+    /// The pool block holding `address`, described as reports show it: "pool 'Tag' (type 0x200) +0x10".
+    public func poolBlockDescription(containing address: UInt64) -> String? {
+        // Small blocks are at most 2 KiB: look back that far for a block start.
+        var candidate = address & ~0xF
+        for _ in 0..<(SmallPool.largest / 16 + 1) {
+            if let block = objects.pool[candidate], address - candidate < UInt64(max(block.size, 1)) {
+                return "pool '\(MemoryOwner.tagText(block.tag))' (type 0x\(String(block.poolType, radix: 16))) block 0x\(String(candidate, radix: 16))+0x\(String(address - candidate, radix: 16))"
+            }
+            guard candidate >= 16 else { break }
+            candidate -= 16
+        }
+        return nil
     }
 
     func freePool(_ address: UInt64) {
-        guard objects.pool.removeValue(forKey: address) != nil else { return }
+        guard let block = objects.pool.removeValue(forKey: address) else { return }
+        if block.size <= SmallPool.largest {
+            let pool = state(SmallPool.self) { SmallPool() }
+            pool.freeBlocks[block.executable, default: [:]][SmallPool.sizeClass(UInt64(block.size)), default: []].append(address)
+            return
+        }
         try? memory.free(address)
     }
 }
