@@ -53,6 +53,7 @@ let package = Package(
         .testTarget(name: "CPUTests", dependencies: ["CPU"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "CPU", "Events"]),
         .testTarget(name: "KernelTests", dependencies: ["Kernel", "Memory", "CPU", "Events"]),
+        .testTarget(name: "LoaderTests", dependencies: ["Loader", "PEImage", "Kernel", "Memory", "CPU"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "PEImage", "Kernel", "Memory", "Events"]),
     ]
 )

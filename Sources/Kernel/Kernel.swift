@@ -78,6 +78,9 @@ public final class Kernel {
     public var onFinding: ((Finding) -> Void)?
     /// Called with one line per kernel call (`--trace`).
     public var onTrace: ((String) -> Void)?
+    /// Called before each kernel call's handler, with the call (the scenario checks
+    /// the control registers HVCI protects here: the driver cannot be hooked at `mov cr`).
+    public var beforeCall: ((KernelCall) -> Void)?
     /// Turns a guest address into "module!section+offset (function+offset)".
     public var symbolize: (UInt64) -> String = { "0x" + String($0, radix: 16) }
     /// The driver's call stack at a given point, innermost first (set by the loader's unwinder).

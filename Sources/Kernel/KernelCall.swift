@@ -67,6 +67,7 @@ extension Kernel {
             stop(.bugCheck(code: 0x50, parameters: [0, 0, 0, 0], site: 0))
             return
         }
+        beforeCall?(call)
         var result: UInt64
         do {
             if let handler = slot.handler {

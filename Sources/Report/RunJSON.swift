@@ -10,6 +10,10 @@ extension JSONReport {
             ("image", image(report.image)),
             ("findings", .array(report.image.findings.map(finding))),
             ("runs", .array(report.runs.map(run))),
+            ("differences", report.runs.count == 2 ? .array(report.differences.map { d in
+                .object([("entryPoint", .string(d.entryPoint)), ("aspect", .string(d.aspect)),
+                         ("hvciOn", .string(d.hvciOn)), ("hvciOff", .string(d.hvciOff))])
+            }) : .null),
             ("verdict", .string(report.verdict.rawValue)),
         ])
     }

@@ -27,6 +27,15 @@ extension TextReport {
                              + run.fallbacks.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
             }
         }
+        if report.runs.count == 2 {
+            let differences = report.differences
+            lines.append("  HVCI on vs off: " + (differences.isEmpty ? "no difference" : "\(differences.count) difference\(differences.count == 1 ? "" : "s")"))
+            for d in differences {
+                lines.append("    \(d.entryPoint) \(d.aspect):")
+                lines.append("      on:  \(d.hvciOn)")
+                lines.append("      off: \(d.hvciOff)")
+            }
+        }
         lines.append("  overall verdict: \(report.verdict.rawValue)")
         return lines.joined(separator: "\n")
     }

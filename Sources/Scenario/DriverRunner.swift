@@ -67,6 +67,7 @@ final class Session {
     let kernel: Kernel
     let stackTop: UInt64
     private var timeline: [Finding] = []
+    private var watch: ControlRegisterWatch?
     private var converter: ViolationFindings?
     private let trace: (@Sendable (String) -> Void)?
 
@@ -90,6 +91,9 @@ final class Session {
         trace = options.trace
         kernel.onTrace = options.trace.map { trace in { trace($0) } }
         kernel.onFinding = { [unowned self] in timeline.append($0) }
+        let watch = try ControlRegisterWatch(engine: engine)
+        self.watch = watch
+        kernel.beforeCall = { [unowned self] call in timeline += watch.check(site: call.site) }
     }
 
     private var image: LoadedImage?
@@ -117,20 +121,26 @@ final class Session {
         }
         let walker = StackWalker(kernel: kernel, image: image)
         kernel.symbolize = symbolize
-        kernel.callStack = { _, rsp in walker.returnAddresses(from: rsp) }
+        // Call stacks and exception dispatch unwind with .pdata; the stack scan fills in past it.
+        Unwinder.attach(image, to: kernel, fallback: walker.returnAddresses(from:))
         var converter = ViolationFindings(memory: memory, symbolize: symbolize, stack: walker.returnAddresses(from:))
         converter.refineOwner = { [unowned kernel] in kernel.poolBlockDescription(containing: $0) }
         self.converter = converter
         memory.onEvent = { [unowned self] event in
             guard let finding = converter.finding(for: event) else { return }
+            // A trap is a moment the driver cannot hide a cleared CR0.WP from (it may restore it before its next call).
+            timeline += watch?.check(site: finding.site) ?? []
             timeline.append(finding)
             trace?("[trap] \(finding.code) \(finding.title) at \(finding.site?.symbol ?? "?")"
                    + (finding.instruction.map { ": \($0)" } ?? ""))
         }
     }
 
-    /// The findings recorded since the last call, in the order they happened.
+    /// The findings recorded since the last call, in the order they happened (control-register
+    /// changes not yet seen at a kernel call are checked here, at the entry point's end).
     func takeFindings() -> [Finding] {
+        let rip = (try? engine.read(.rip)) ?? 0
+        timeline += watch?.check(site: CodeSite(address: rip, symbol: kernel.symbolize(rip))) ?? []
         defer { timeline = [] }
         return timeline
     }

@@ -79,6 +79,7 @@ final class EntryCaller {
         let timeout = UInt64(max(0, options.limits.timeoutSeconds) * 1_000_000)
         var resumeAt = address
         var deniedExecutions = 0
+        var dispatchedFaults = 0
         while true {
             var failure: EngineError?
             do {
@@ -88,6 +89,19 @@ final class EntryCaller {
             }
             if let stop = kernel.stopReason { return outcome(for: stop) }
             if let violation = memory.takeStopViolation() {
+                // A bad *user* address inside __try is an exception the driver may handle (ProbeForRead
+                // and friends aside, that is how Windows treats it); kernel addresses bug check directly.
+                if violation.kind == .unmapped, violation.access != .execute, violation.address < 0x7FFF_FFFF_0000,
+                   dispatchedFaults < 64, var context = try? kernel.currentContext() {
+                    context.rip = violation.rip
+                    if case .resume(let target)? = try? kernel.dispatchException(
+                        code: 0xC000_0005, address: violation.rip,
+                        parameters: [violation.access == .write ? 1 : 0, violation.address], context: context) {
+                        dispatchedFaults += 1
+                        resumeAt = target.rip
+                        continue
+                    }
+                }
                 // Audit: a denied fetch is logged and the call into data "returns" as failed,
                 // so the rest of the routine still runs and its other violations are found.
                 if violation.kind == .executeNonVerified, options.enforcement == .audit,

@@ -30,7 +30,7 @@ struct SampleDesignTests {
     }()
 
     @Test func everySampleIsDesigned() {
-        #expect(Self.designed.count == 17)
+        #expect(Self.designed.count == 18)
     }
 
     @Test(arguments: designed)

@@ -1,0 +1,60 @@
+import CPU
+import Events
+import Kernel
+
+/// Watches the control state HVCI protects: CR0.WP, CR4.SMEP (bit 20) and the
+/// syscall entry MSR LSTAR. Unicorn 2.0.1 cannot hook `mov cr` or `wrmsr`, so
+/// the values are compared with the ones the run started with at every kernel
+/// call and at the end of every entry point; each change is one finding at the
+/// first point it was seen (where the driver called next, or returned).
+final class ControlRegisterWatch {
+    static let lstar: UInt32 = 0xC000_0082
+    static let smep: UInt64 = 1 << 20
+    static let writeProtect: UInt64 = 1 << 16
+
+    private let engine: Engine
+    private let initialCR4: UInt64
+    private let initialLSTAR: UInt64
+    private var reported: Set<String> = []
+
+    init(engine: Engine) throws {
+        self.engine = engine
+        // SMEP on, as on any HVCI-capable machine.
+        try engine.write(.cr4, (try engine.read(.cr4)) | Self.smep)
+        initialCR4 = try engine.read(.cr4)
+        initialLSTAR = (try? engine.readMSR(Self.lstar)) ?? 0
+    }
+
+    /// Findings for what changed since the start (each kind once per run).
+    func check(site: CodeSite?) -> [Finding] {
+        var findings: [Finding] = []
+        let cr0 = (try? engine.read(.cr0)) ?? Self.writeProtect
+        if cr0 & Self.writeProtect == 0, reported.insert("CR0_WP_CLEARED").inserted {
+            findings.append(finding("CR0_WP_CLEARED", "CR0.WP cleared (write protection of read-only pages off)",
+                                    "never clear CR0.WP; HVCI keeps code read-only in the SLAT regardless, and PatchGuard bug checks 0x109",
+                                    [("cr0", hex(cr0))], site))
+        }
+        let cr4 = (try? engine.read(.cr4)) ?? initialCR4
+        if cr4 & Self.smep == 0, initialCR4 & Self.smep != 0, reported.insert("CR4_SMEP_CLEARED").inserted {
+            findings.append(finding("CR4_SMEP_CLEARED", "CR4.SMEP cleared (supervisor-mode execution prevention off)",
+                                    "never change CR4; with HVCI the hypervisor pins CR4.SMEP and the write is refused",
+                                    [("cr4", hex(cr4))], site))
+        }
+        let lstar = (try? engine.readMSR(Self.lstar)) ?? initialLSTAR
+        if lstar != initialLSTAR, reported.insert("LSTAR_WRITE").inserted {
+            findings.append(finding("LSTAR_WRITE", "MSR LSTAR (syscall entry point) changed",
+                                    "never hook the system call entry; HVCI protects LSTAR and PatchGuard bug checks 0x109",
+                                    [("lstar", hex(lstar)), ("initial", hex(initialLSTAR))], site))
+        }
+        return findings
+    }
+
+    private func finding(_ code: String, _ title: String, _ fix: String, _ details: [(String, String)],
+                         _ site: CodeSite?) -> Finding {
+        Finding(code: code, title: title, severity: .error, phase: .runtime, fix: fix,
+                details: details.map { (key: $0.0, value: $0.1) } + [(key: "seenAt", value: "the driver's next kernel call or return")],
+                site: site)
+    }
+
+    private func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+}
