@@ -14,48 +14,65 @@ struct EntryPaths {
     static let maxDeferredRuns = 64
 
     func run(driverObject: UInt64) -> [EntryPointResult] {
+        var results = plugAndPlay(driverObject: driverObject)
+        results.append(contentsOf: requests(driverObject: driverObject))
+        results.append(contentsOf: runDeferred())
+        return results
+    }
+
+    /// AddDevice with a PDO, then IRP_MN_START_DEVICE to the device it created.
+    /// (Not optimised: Swift 6.3.1's CopyPropagation pass crashes on this function in -O builds.)
+    @_optimize(none)
+    func plugAndPlay(driverObject: UInt64) -> [EntryPointResult] {
+        let addDevice = (try? kernel.addDeviceRoutine(driverObject)) ?? 0
+        guard addDevice != 0, let pdo = try? kernel.makePhysicalDeviceObject() else { return [] }
+        let add = caller.call("AddDevice", at: addDevice, arguments: [driverObject, pdo], findings: { session.takeFindings() })
+        var results = [add]
+        let added = add.status.map { NTStatus.isSuccess($0) } ?? false
+        if added, let fdo = kernel.devices(of: driverObject).first {
+            results.append(contentsOf: send(IrpRequest(major: Layout.MajorFunction.pnp, minor: 0),
+                                            name: "IRP_MJ_PNP/IRP_MN_START_DEVICE", driverObject: driverObject, device: fdo))
+        }
+        return results
+    }
+
+    /// The requests an application makes on the driver's first device.
+    func requests(driverObject: UInt64) -> [EntryPointResult] {
+        guard let device = kernel.devices(of: driverObject).last,
+              let file = try? kernel.makeFileObject(device: device, name: "") else { return [] }
+        var list: [(IrpRequest, String)] = [(IrpRequest(major: Layout.MajorFunction.create, fileObject: file), "IRP_MJ_CREATE")]
+        for ioctl in ioctls(driverObject: driverObject) {
+            list.append((IrpRequest(major: Layout.MajorFunction.deviceControl, ioControlCode: ioctl.code, input: ioctl.input,
+                                    outputLength: ioctl.outputLength, fileObject: file),
+                         "IRP_MJ_DEVICE_CONTROL 0x" + String(ioctl.code, radix: 16, uppercase: true)))
+        }
+        list.append((IrpRequest(major: Layout.MajorFunction.read, outputLength: 0x100, fileObject: file), "IRP_MJ_READ"))
+        list.append((IrpRequest(major: Layout.MajorFunction.write, input: [UInt8](repeating: 0x41, count: 0x40), fileObject: file),
+                     "IRP_MJ_WRITE"))
+        list.append((IrpRequest(major: Layout.MajorFunction.cleanup, fileObject: file), "IRP_MJ_CLEANUP"))
+        list.append((IrpRequest(major: Layout.MajorFunction.close, fileObject: file), "IRP_MJ_CLOSE"))
         var results: [EntryPointResult] = []
-        if let addDevice = try? kernel.addDeviceRoutine(driverObject), addDevice != 0,
-           let pdo = try? kernel.makePhysicalDeviceObject() {
-            let add = caller.call("AddDevice", at: addDevice, arguments: [driverObject, pdo], findings: session.takeFindings)
-            results.append(add)
-            if add.status.map(NTStatus.isSuccess) == true, let fdo = kernel.devices(of: driverObject).first {
-                results += send(IrpRequest(major: Layout.MajorFunction.pnp, minor: 0), name: "IRP_MJ_PNP/IRP_MN_START_DEVICE",
-                                driverObject: driverObject, device: fdo)
-            }
+        for (request, name) in list {
+            results.append(contentsOf: send(request, name: name, driverObject: driverObject, device: device))
         }
-        if let device = kernel.devices(of: driverObject).last,
-           let file = try? kernel.makeFileObject(device: device, name: "") {
-            results += send(IrpRequest(major: Layout.MajorFunction.create, fileObject: file), name: "IRP_MJ_CREATE",
-                            driverObject: driverObject, device: device)
-            for ioctl in ioctls(driverObject: driverObject) {
-                results += send(IrpRequest(major: Layout.MajorFunction.deviceControl, ioControlCode: ioctl.code,
-                                           input: ioctl.input, outputLength: ioctl.outputLength, fileObject: file),
-                                name: "IRP_MJ_DEVICE_CONTROL 0x" + String(ioctl.code, radix: 16, uppercase: true),
-                                driverObject: driverObject, device: device)
-            }
-            results += send(IrpRequest(major: Layout.MajorFunction.read, outputLength: 0x100, fileObject: file),
-                            name: "IRP_MJ_READ", driverObject: driverObject, device: device)
-            results += send(IrpRequest(major: Layout.MajorFunction.write, input: [UInt8](repeating: 0x41, count: 0x40),
-                                       fileObject: file),
-                            name: "IRP_MJ_WRITE", driverObject: driverObject, device: device)
-            results += send(IrpRequest(major: Layout.MajorFunction.cleanup, fileObject: file), name: "IRP_MJ_CLEANUP",
-                            driverObject: driverObject, device: device)
-            results += send(IrpRequest(major: Layout.MajorFunction.close, fileObject: file), name: "IRP_MJ_CLOSE",
-                            driverObject: driverObject, device: device)
-        }
-        results += runDeferred()
         return results
     }
 
     /// The IOCTLs to send: those asked for, then (unless turned off) those the scan finds.
     func ioctls(driverObject: UInt64) -> [IoctlRequest] {
         var list = options.ioctls
-        guard options.discoverIoctls,
-              let routine = try? kernel.majorFunction(driverObject, Layout.MajorFunction.deviceControl),
-              !kernel.isInvalidDeviceRequestRoutine(routine) else { return list }
-        for code in IoctlScanner.codes(in: kernel, routine: routine, length: session.functionLength(at: routine)) where !list.contains(where: { $0.code == code }) {
-            list.append(IoctlRequest(code: code, input: [UInt8](repeating: 0, count: 0x40)))
+        guard options.discoverIoctls else { return list }
+        // A KMDF driver's MajorFunction slots point into the framework: scan its queue callbacks instead.
+        var routines = kernel.isKmdfDriver ? kernel.kmdfIoctlRoutines() : []
+        if routines.isEmpty, let routine = try? kernel.majorFunction(driverObject, Layout.MajorFunction.deviceControl),
+           !kernel.isInvalidDeviceRequestRoutine(routine) {
+            routines = [routine]
+        }
+        for routine in routines {
+            for code in IoctlScanner.codes(in: kernel, routine: routine, length: session.functionLength(at: routine))
+            where !list.contains(where: { $0.code == code }) {
+                list.append(IoctlRequest(code: code, input: [UInt8](repeating: 0, count: 0x40)))
+            }
         }
         return list
     }
@@ -65,7 +82,7 @@ struct EntryPaths {
         guard let routine = try? kernel.majorFunction(driverObject, request.major),
               routine != 0, !kernel.isInvalidDeviceRequestRoutine(routine) else { return [] }
         guard let prepared = try? kernel.prepareIrp(request, device: device) else { return [] }
-        var result = caller.call(name, at: routine, arguments: [device, prepared.irp], findings: session.takeFindings)
+        var result = caller.call(name, at: routine, arguments: [device, prepared.irp], findings: { session.takeFindings() })
         if request.major == Layout.MajorFunction.deviceControl {
             result.notes.append("IoControlCode 0x\(String(request.ioControlCode, radix: 16, uppercase: true)), method \(request.ioControlCode & 3), input \(request.input.count) bytes, output \(request.outputLength) bytes")
         }
@@ -86,7 +103,7 @@ struct EntryPaths {
         while !pending.isEmpty, results.count < Self.maxDeferredRuns {
             let routine = pending.removeFirst()
             results.append(caller.call("\(routine.kind) 0x\(String(routine.routine, radix: 16))", at: routine.routine,
-                                       arguments: routine.arguments, findings: session.takeFindings))
+                                       arguments: routine.arguments, findings: { session.takeFindings() }))
             pending += kernel.takeDeferredRoutines()
         }
         return results
