@@ -18,16 +18,20 @@ public struct KernelConfiguration: Sendable {
     public var driverName: String
     /// The registry path handed to DriverEntry.
     public var registryPath: String
+    /// What the virtual registry holds besides (or instead of) its defaults (docs/registry.md).
+    public var registry: RegistrySeed
 
     public init(hvci: Bool, enforcement: Enforcement = .audit, kernelCallLimit: Int = 200_000,
                 unmodeledReturnValue: UInt64 = 0, recordedCallLimit: Int = 10_000,
-                driverName: String = "driver.sys", registryPath: String? = nil) {
+                driverName: String = "driver.sys", registryPath: String? = nil,
+                registry: RegistrySeed = RegistrySeed()) {
         self.hvci = hvci
         self.enforcement = enforcement
         self.kernelCallLimit = kernelCallLimit
         self.unmodeledReturnValue = unmodeledReturnValue
         self.recordedCallLimit = recordedCallLimit
         self.driverName = driverName
+        self.registry = registry
         let service = driverName.split(separator: ".").first.map(String.init) ?? driverName
         self.registryPath = registryPath ?? "\\Registry\\Machine\\System\\CurrentControlSet\\Services\\\(service)"
     }

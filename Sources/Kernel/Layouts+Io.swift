@@ -26,13 +26,7 @@ extension Layout {
         public static let totalSize = 0x48
     }
 
-    /// FILE_OBJECT (0xD8 bytes).
-    public enum FileObject {
-        public static let type = 0x0, size = 0x2, deviceObject = 0x8, fsContext = 0x18, fsContext2 = 0x20
-        public static let flags = 0x50, fileName = 0x58, currentByteOffset = 0x68
-        public static let totalSize = 0xD8
-        public static let typeValue: UInt16 = 5
-    }
+    // FILE_OBJECT: Layout.FileObject is in Layouts+Objects.swift.
 
     /// IRP_MJ_* codes.
     public enum MajorFunction {

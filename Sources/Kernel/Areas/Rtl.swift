@@ -13,14 +13,7 @@ enum RtlArea {
             call.note(text)
             return 0
         },
-        "RtlInitAnsiString": { call in
-            let kernel = call.kernel, destination = try call.arg(0), source = try call.arg(1)
-            let length = source == 0 ? 0 : try kernel.readCString(source, maxLength: 0xFFFE).utf8.count
-            try kernel.writeU16(destination, UInt16(length))
-            try kernel.writeU16(destination + 2, UInt16(source == 0 ? 0 : length + 1))
-            try kernel.writeU64(destination + 8, source)
-            return 0
-        },
+        "RtlInitAnsiString": { try StringsArea.initAnsi($0, extended: false) },
         "RtlCopyUnicodeString": { call in
             let kernel = call.kernel, destination = try call.arg(0), source = try call.arg(1)
             guard source != 0 else {

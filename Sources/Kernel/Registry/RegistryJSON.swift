@@ -1,0 +1,230 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A small JSON reader for registry seed files, so the Kernel module needs no
+/// Foundation. Integers stay exact (`integer`), errors carry line and column.
+enum SeedJSON: Equatable {
+    case object([(String, SeedJSON)])
+    case array([SeedJSON])
+    case string(String)
+    case integer(Int64, unsigned: UInt64?)
+    case fraction(String)
+    case bool(Bool)
+    case null
+
+    static func == (a: SeedJSON, b: SeedJSON) -> Bool {
+        switch (a, b) {
+        case let (.object(x), .object(y)): return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case let (.array(x), .array(y)): return x == y
+        case let (.string(x), .string(y)): return x == y
+        case let (.integer(x, ux), .integer(y, uy)): return x == y && ux == uy
+        case let (.fraction(x), .fraction(y)): return x == y
+        case let (.bool(x), .bool(y)): return x == y
+        case (.null, .null): return true
+        default: return false
+        }
+    }
+
+    var kindName: String {
+        switch self {
+        case .object: return "an object"
+        case .array: return "an array"
+        case .string: return "a string"
+        case .integer: return "an integer"
+        case .fraction: return "a fractional number"
+        case .bool: return "a boolean"
+        case .null: return "null"
+        }
+    }
+
+    struct ParseError: Error {
+        var line: Int
+        var column: Int
+        var message: String
+    }
+
+    static let maxDepth = 64
+
+    static func parse(_ bytes: [UInt8]) throws(ParseError) -> SeedJSON {
+        var parser = Parser(bytes: bytes)
+        parser.skipSpace()
+        let value = try parser.value(depth: 0)
+        parser.skipSpace()
+        guard parser.index == bytes.count else { throw parser.error("unexpected text after the top-level value") }
+        return value
+    }
+
+    private struct Parser {
+        let bytes: [UInt8]
+        var index = 0
+
+        func error(_ message: String) -> ParseError {
+            var line = 1, column = 1
+            for b in bytes[..<min(index, bytes.count)] {
+                if b == 0x0A { line += 1; column = 1 } else { column += 1 }
+            }
+            return ParseError(line: line, column: column, message: message)
+        }
+
+        mutating func skipSpace() {
+            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        }
+
+        mutating func expect(_ c: UInt8) throws(ParseError) {
+            skipSpace()
+            guard index < bytes.count, bytes[index] == c else {
+                throw error("expected '\(Character(Unicode.Scalar(c)))'")
+            }
+            index += 1
+        }
+
+        mutating func value(depth: Int) throws(ParseError) -> SeedJSON {
+            guard depth < SeedJSON.maxDepth else { throw error("nesting deeper than \(SeedJSON.maxDepth)") }
+            skipSpace()
+            guard index < bytes.count else { throw error("unexpected end of input") }
+            switch bytes[index] {
+            case UInt8(ascii: "{"):
+                index += 1
+                var members: [(String, SeedJSON)] = []
+                skipSpace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+                while true {
+                    skipSpace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name in quotes") }
+                    let key = try string()
+                    try expect(UInt8(ascii: ":"))
+                    let member = try value(depth: depth + 1)
+                    if members.contains(where: { $0.0 == key }) { throw error("duplicate member \"\(key)\"") }
+                    members.append((key, member))
+                    skipSpace()
+                    guard index < bytes.count else { throw error("unterminated object") }
+                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                    if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+                    throw error("expected ',' or '}'")
+                }
+            case UInt8(ascii: "["):
+                index += 1
+                var items: [SeedJSON] = []
+                skipSpace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+                while true {
+                    items.append(try value(depth: depth + 1))
+                    skipSpace()
+                    guard index < bytes.count else { throw error("unterminated array") }
+                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                    if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+                    throw error("expected ',' or ']'")
+                }
+            case UInt8(ascii: "\""):
+                return .string(try string())
+            case UInt8(ascii: "t"): return try literal("true", .bool(true))
+            case UInt8(ascii: "f"): return try literal("false", .bool(false))
+            case UInt8(ascii: "n"): return try literal("null", .null)
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                return try number()
+            default:
+                throw error("unexpected character")
+            }
+        }
+
+        mutating func literal(_ word: String, _ result: SeedJSON) throws(ParseError) -> SeedJSON {
+            let w = Array(word.utf8)
+            guard index + w.count <= bytes.count, Array(bytes[index..<index + w.count]) == w else { throw error("unexpected word") }
+            index += w.count
+            return result
+        }
+
+        mutating func number() throws(ParseError) -> SeedJSON {
+            let start = index
+            if bytes[index] == UInt8(ascii: "-") { index += 1 }
+            var fraction = false
+            while index < bytes.count {
+                let c = bytes[index]
+                if c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") { index += 1; continue }
+                if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c == UInt8(ascii: "+")
+                    || (c == UInt8(ascii: "-") && index > start) {
+                    fraction = true; index += 1; continue
+                }
+                break
+            }
+            let text = String(decoding: bytes[start..<index], as: UTF8.self)
+            if fraction { return .fraction(text) }
+            if let signed = Int64(text) { return .integer(signed, unsigned: signed >= 0 ? UInt64(signed) : nil) }
+            if let unsigned = UInt64(text) { return .integer(Int64(bitPattern: unsigned), unsigned: unsigned) }
+            index = start
+            throw error("number \(text) does not fit in 64 bits")
+        }
+
+        mutating func string() throws(ParseError) -> String {
+            index += 1  // opening quote
+            var units: [UInt16] = []
+            var raw: [UInt8] = []
+            func flush() {
+                units += String(decoding: raw, as: UTF8.self).utf16
+                raw = []
+            }
+            while true {
+                guard index < bytes.count else { throw error("unterminated string") }
+                let c = bytes[index]
+                index += 1
+                if c == UInt8(ascii: "\"") { break }
+                if c < 0x20 { index -= 1; throw error("control character in string (escape it)") }
+                guard c == UInt8(ascii: "\\") else { raw.append(c); continue }
+                guard index < bytes.count else { throw error("unterminated escape") }
+                let e = bytes[index]
+                index += 1
+                switch e {
+                case UInt8(ascii: "\""): raw.append(0x22)
+                case UInt8(ascii: "\\"): raw.append(0x5C)
+                case UInt8(ascii: "/"): raw.append(0x2F)
+                case UInt8(ascii: "b"): raw.append(0x08)
+                case UInt8(ascii: "f"): raw.append(0x0C)
+                case UInt8(ascii: "n"): raw.append(0x0A)
+                case UInt8(ascii: "r"): raw.append(0x0D)
+                case UInt8(ascii: "t"): raw.append(0x09)
+                case UInt8(ascii: "u"):
+                    guard index + 4 <= bytes.count, let unit = UInt16(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else {
+                        throw error("bad \\u escape")
+                    }
+                    index += 4
+                    flush()
+                    units.append(unit)
+                default:
+                    index -= 1
+                    throw error("unknown escape \\\(Character(Unicode.Scalar(e)))")
+                }
+            }
+            flush()
+            return String(decoding: units, as: UTF16.self)
+        }
+    }
+}
+
+/// Reads a whole host file (seed files only: the guest never reaches the host).
+enum HostFile {
+    static let maxSize = 64 << 20
+
+    static func read(_ path: String) throws(RegistrySeedError) -> [UInt8] {
+        guard let file = fopen(path, "rb") else {
+            throw .cannotRead(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+            if count > 0 { bytes += chunk[0..<count] }
+            if bytes.count > maxSize { throw .cannotRead(path: path, reason: "larger than \(maxSize) bytes") }
+            if count < chunk.count {
+                if ferror(file) != 0 { throw .cannotRead(path: path, reason: "read error") }
+                break
+            }
+        }
+        return bytes
+    }
+}
