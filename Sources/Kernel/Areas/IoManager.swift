@@ -3,6 +3,8 @@
 enum IoManagerArea {
     static let handlers: [String: KernelHandler] = [
         "IoCreateDevice": { try createDevice($0) },
+        // Same arguments plus an SDDL string and a class GUID, which the model does not enforce.
+        "IoCreateDeviceSecure": { try createDevice($0) },
         "IoDeleteDevice": { call in
             call.kernel.objects.devices[try call.arg(0)] = nil
             return 0

@@ -1,4 +1,204 @@
-/// The kernel model's IRPs and device stacks (IoAllocateIrp, IoFreeIrp, IofCallDriver, IoBuildDeviceIoControlRequest, IoBuildSynchronousFsdRequest, IoGetDeviceObjectPointer, IoAttachDeviceToDeviceStack, IoDetachDevice, IoGetRelatedDeviceObject, IoCancelIrp, error log entries, …).
+/// IRPs a driver builds itself and device stacks. Only this driver's devices
+/// exist in the model; an IRP sent to any other device (a lower driver that
+/// is not there) completes at once with STATUS_INVALID_DEVICE_REQUEST, its
+/// IO_STATUS_BLOCK and event set as the I/O manager would on completion.
 enum IrpArea {
-    static let handlers: [String: KernelHandler] = [:]
+    static let handlers: [String: KernelHandler] = [
+        "IoAllocateIrp": { call in try allocateIrp(call.kernel, stackSize: Int(call.arg32(0) & 0xFF)) },
+        "IoFreeIrp": { _ in 0 },
+        "IoReuseIrp": { call in
+            try call.kernel.writeU32(call.arg(0) &+ UInt64(Layout.IRP.ioStatusStatus), call.arg32(1))
+            return 0
+        },
+        "IoInitializeIrp": { call in
+            let irp = try call.arg(0), stackSize = Int(try call.arg32(2) & 0xFF)
+            try initialize(call.kernel, irp: irp, stackSize: stackSize)
+            return 0
+        },
+        "IoSizeOfIrp": { call in UInt64(Layout.IRP.totalSize + Int(try call.arg32(0) & 0xFF) * Layout.IoStackLocation.totalSize) },
+        "IoBuildDeviceIoControlRequest": { call in try buildDeviceIoControl(call) },
+        "IoBuildSynchronousFsdRequest": { call in try buildFsd(call, eventIndex: 5, iosbIndex: 6) },
+        "IoBuildAsynchronousFsdRequest": { call in try buildFsd(call, eventIndex: nil, iosbIndex: 5) },
+        "IofCallDriver": { call in try callDriver(call) },
+        "IoCallDriver": { call in try callDriver(call) },
+        "PoCallDriver": { call in try callDriver(call) },
+        "PoStartNextPowerIrp": { _ in 0 },
+        "IoCancelIrp": { call in
+            try call.kernel.writeU8(call.arg(0) &+ UInt64(Layout.IRP.cancel), 1)
+            return 0 // no cancel routine was set by anyone the model knows
+        },
+        "IoGetDeviceObjectPointer": { call in try deviceObjectPointer(call) },
+        "IoGetRelatedDeviceObject": { call in
+            let device = try call.kernel.readU64(call.arg(0) &+ UInt64(Layout.FileObject.deviceObject))
+            return try top(call.kernel, of: device)
+        },
+        "IoGetAttachedDevice": { call in try top(call.kernel, of: call.arg(0)) },
+        "IoGetAttachedDeviceReference": { call in try top(call.kernel, of: call.arg(0)) },
+        "IoGetDeviceAttachmentBaseRef": { call in try call.arg(0) },
+        "IoGetLowerDeviceObject": { _ in 0 },
+        "IoAttachDeviceToDeviceStack": { call in try attach(call.kernel, source: call.arg(0), target: call.arg(1)) },
+        "IoAttachDeviceToDeviceStackSafe": { call in
+            let top = try attach(call.kernel, source: call.arg(0), target: call.arg(1))
+            try call.kernel.writeU64(call.arg(2), top)
+            return top == 0 ? UInt64(NTStatus.noSuchDevice) : UInt64(NTStatus.success)
+        },
+        "IoDetachDevice": { call in
+            try call.kernel.writeU64(call.arg(0) &+ UInt64(Layout.DeviceObject.attachedDevice), 0)
+            return 0
+        },
+        "IoIsWdmVersionAvailable": { call in
+            // Windows 10/11 report WDM 6.0x30 (WDM_MAJORVERSION 6, WDM_MINORVERSION_WIN10 0x30).
+            let major = try call.arg32(0) & 0xFF, minor = try call.arg32(1) & 0xFF
+            return major < 6 || (major == 6 && minor <= 0x30) ? 1 : 0
+        },
+        "IoAllocateErrorLogEntry": { call in
+            let size = Int(try call.arg32(1) & 0xFF)
+            return size == 0 ? 0 : try call.kernel.allocatePool(size: UInt64(size), tag: 0x4C45_6F49, poolType: 0x200, executable: false)
+        },
+        "IoWriteErrorLogEntry": { call in
+            call.note("error log entry 0x\(String(try call.arg(0), radix: 16)) written")
+            return 0
+        },
+        "IoFreeErrorLogEntry": { call in call.kernel.freePool(try call.arg(0)); return 0 },
+        "IoRegisterDeviceInterface": { call in
+            // (PhysicalDeviceObject, InterfaceClassGuid, ReferenceString, SymbolicLinkName*): a fixed link name.
+            let name = try call.kernel.makeUnicodeString("\\??\\ROOT#SYSTEM#0000#{hvcisim-interface}", name: "DeviceInterface")
+            try call.kernel.writeBytes(call.arg(3), try call.kernel.readBytes(name, count: Layout.UnicodeString.size))
+            return UInt64(NTStatus.success)
+        },
+        "IoSetDeviceInterfaceState": { _ in UInt64(NTStatus.success) },
+        "IoGetDeviceProperty": { call in
+            // (DeviceObject, Property, BufferLength, PropertyBuffer, ResultLength*): nothing is known about the PDO.
+            try call.kernel.writeU32(call.arg(4), 0)
+            return UInt64(NTStatus.invalidDeviceRequest)
+        },
+    ]
+
+    /// An IRP with `stackSize` stack locations and none current, as IoAllocateIrp leaves it.
+    static func allocateIrp(_ kernel: Kernel, stackSize requested: Int) throws -> UInt64 {
+        let stackSize = min(max(requested, 1), maxStackSize)
+        let size = Layout.IRP.totalSize + max(stackSize, 1) * Layout.IoStackLocation.totalSize
+        let irp = try kernel.heap.allocate(size, name: "IRP")
+        try initialize(kernel, irp: irp, stackSize: max(stackSize, 1))
+        return irp
+    }
+
+    /// StackSize is a CCHAR; real device stacks are a handful deep.
+    static let maxStackSize = 64
+
+    static func initialize(_ kernel: Kernel, irp: UInt64, stackSize requested: Int) throws {
+        let stackSize = min(max(requested, 1), maxStackSize)
+        typealias I = Layout.IRP
+        try kernel.writeU16(irp &+ UInt64(I.type), I.typeValue)
+        try kernel.writeU16(irp &+ UInt64(I.size), UInt16(I.totalSize + stackSize * Layout.IoStackLocation.totalSize))
+        try kernel.writeU8(irp &+ UInt64(I.stackCount), UInt8(stackSize))
+        try kernel.writeU8(irp &+ UInt64(I.currentLocation), UInt8(stackSize + 1))
+        // CurrentStackLocation one past the last: IoGetNextIrpStackLocation gives the last one.
+        try kernel.writeU64(irp &+ UInt64(I.currentStackLocation),
+                            irp &+ UInt64(I.totalSize + stackSize * Layout.IoStackLocation.totalSize))
+    }
+
+    /// The stack location the caller fills before IoCallDriver (IoGetNextIrpStackLocation).
+    static func nextLocation(_ kernel: Kernel, irp: UInt64) throws -> UInt64 {
+        try kernel.readU64(irp &+ UInt64(Layout.IRP.currentStackLocation)) &- UInt64(Layout.IoStackLocation.totalSize)
+    }
+
+    /// IoBuildDeviceIoControlRequest(IoControlCode, DeviceObject, InputBuffer, InputBufferLength,
+    /// OutputBuffer, OutputBufferLength, InternalDeviceIoControl, Event, IoStatusBlock).
+    static func buildDeviceIoControl(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel
+        let code = try call.arg32(0), device = try call.arg(1)
+        let stackSize = Int(max(1, (try? kernel.readU8(device &+ UInt64(Layout.DeviceObject.stackSize))) ?? 1))
+        let irp = try allocateIrp(kernel, stackSize: stackSize)
+        let stack = try nextLocation(kernel, irp: irp)
+        typealias S = Layout.IoStackLocation
+        let isInternal = try call.arg32(6) & 0xFF != 0
+        try kernel.writeU8(stack &+ UInt64(S.majorFunction),
+                           UInt8(isInternal ? Layout.MajorFunction.internalDeviceControl : Layout.MajorFunction.deviceControl))
+        try kernel.writeU32(stack &+ UInt64(S.ioControlCode), code)
+        try kernel.writeU32(stack &+ UInt64(S.inputBufferLength), call.arg32(3))
+        try kernel.writeU32(stack &+ UInt64(S.outputBufferLength), call.arg32(5))
+        try kernel.writeU64(stack &+ UInt64(S.type3InputBuffer), call.arg(2))
+        try kernel.writeU64(stack &+ UInt64(S.deviceObject), device)
+        try kernel.writeU64(irp &+ UInt64(Layout.IRP.systemBuffer), call.arg(2))
+        try kernel.writeU64(irp &+ UInt64(Layout.IRP.userBuffer), call.arg(4))
+        try kernel.writeU64(irp &+ UInt64(Layout.IRP.userEvent), call.arg(7))
+        try kernel.writeU64(irp &+ UInt64(Layout.IRP.userIosb), call.arg(8))
+        call.note("IOCTL 0x\(String(code, radix: 16, uppercase: true))")
+        return irp
+    }
+
+    /// IoBuild(A)synchronousFsdRequest(MajorFunction, DeviceObject, Buffer, Length, StartingOffset, [Event,] IoStatusBlock).
+    static func buildFsd(_ call: KernelCall, eventIndex: Int?, iosbIndex: Int) throws -> UInt64 {
+        let kernel = call.kernel
+        let irp = try allocateIrp(kernel, stackSize: 1)
+        let stack = try nextLocation(kernel, irp: irp)
+        typealias S = Layout.IoStackLocation
+        try kernel.writeU8(stack &+ UInt64(S.majorFunction), UInt8(truncatingIfNeeded: try call.arg(0)))
+        try kernel.writeU64(stack &+ UInt64(S.deviceObject), call.arg(1))
+        try kernel.writeU32(stack &+ UInt64(S.length), call.arg32(3))
+        let offset = try call.arg(4)
+        if offset != 0 { try kernel.writeU64(stack &+ UInt64(S.byteOffset), try kernel.readU64(offset)) }
+        try kernel.writeU64(irp &+ UInt64(Layout.IRP.userBuffer), call.arg(2))
+        if let eventIndex { try kernel.writeU64(irp &+ UInt64(Layout.IRP.userEvent), call.arg(eventIndex)) }
+        try kernel.writeU64(irp &+ UInt64(Layout.IRP.userIosb), call.arg(iosbIndex))
+        return irp
+    }
+
+    /// IofCallDriver(DeviceObject, Irp) to a device no driver in the model serves.
+    static func callDriver(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel, device = try call.arg(0), irp = try call.arg(1)
+        let status = NTStatus.invalidDeviceRequest
+        try kernel.writeU32(irp &+ UInt64(Layout.IRP.ioStatusStatus), status)
+        try kernel.writeU64(irp &+ UInt64(Layout.IRP.ioStatusInformation), 0)
+        let iosb = try kernel.readU64(irp &+ UInt64(Layout.IRP.userIosb))
+        if iosb != 0 {
+            try kernel.writeU32(iosb, status)
+            try kernel.writeU64(iosb &+ 8, 0)
+        }
+        let event = try kernel.readU64(irp &+ UInt64(Layout.IRP.userEvent))
+        if event != 0 { try kernel.writeU32(event &+ 4, 1) } // DISPATCHER_HEADER.SignalState
+        let owned = kernel.objects.devices[device] != nil
+        call.note(owned ? "to this driver's own device: completed without dispatch" : "no driver below: completed as invalid device request")
+        return UInt64(status)
+    }
+
+    /// IoGetDeviceObjectPointer(ObjectName, DesiredAccess, *FileObject, *DeviceObject): this driver's named devices.
+    static func deviceObjectPointer(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel
+        guard let name = try kernel.readUnicodeString(call.arg(0)) else { return UInt64(NTStatus.objectNameInvalid) }
+        call.note(name)
+        let target = kernel.objects.symbolicLinks[name] ?? name
+        guard let device = kernel.objects.devices.first(where: { $0.value.name?.caseInsensitiveEquals(target) == true })?.key else {
+            return UInt64(NTStatus.objectNameNotFound)
+        }
+        try kernel.writeU64(call.arg(2), try kernel.makeFileObject(device: device, name: ""))
+        try kernel.writeU64(call.arg(3), try top(kernel, of: device))
+        return UInt64(NTStatus.success)
+    }
+
+    /// The highest device attached above `device`.
+    static func top(_ kernel: Kernel, of device: UInt64) throws -> UInt64 {
+        var current = device
+        for _ in 0..<32 {
+            let above = try kernel.readU64(current &+ UInt64(Layout.DeviceObject.attachedDevice))
+            if above == 0 || above == current { break }
+            current = above
+        }
+        return current
+    }
+
+    /// Attaches `source` on top of `target`'s stack; returns the device it was attached to.
+    static func attach(_ kernel: Kernel, source: UInt64, target: UInt64) throws -> UInt64 {
+        guard source != 0, target != 0 else { return 0 }
+        let top = try top(kernel, of: target)
+        try kernel.writeU64(top &+ UInt64(Layout.DeviceObject.attachedDevice), source)
+        let size = try kernel.readU8(top &+ UInt64(Layout.DeviceObject.stackSize))
+        try kernel.writeU8(source &+ UInt64(Layout.DeviceObject.stackSize), size &+ 1)
+        return top
+    }
+}
+
+extension String {
+    func caseInsensitiveEquals(_ other: String) -> Bool { lowercased() == other.lowercased() }
 }
