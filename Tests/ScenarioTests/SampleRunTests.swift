@@ -141,6 +141,22 @@ struct SampleRunTests {
         #expect(try run("compliant", hvci: hvci).findings.isEmpty)
     }
 
+    /// The KMDF sample: framework calls reach its callbacks through the entry paths, and its one
+    /// designed finding (WdfMemoryCreate with NonPagedPool, in EvtDevicePrepareHardware) is reported.
+    @Test(arguments: [true, false])
+    func kmdfSampleRunsItsCallbacksAndYieldsItsDesignedFinding(hvci: Bool) throws {
+        let result = try run("kmdf-sample", hvci: hvci)
+        #expect(result.entryPoints.map(\.name) == [
+            "DriverEntry", "AddDevice", "IRP_MJ_PNP/IRP_MN_START_DEVICE", "IRP_MJ_CREATE",
+            "IRP_MJ_DEVICE_CONTROL 0x80002004", "IRP_MJ_READ", "IRP_MJ_WRITE", "IRP_MJ_CLEANUP", "IRP_MJ_CLOSE",
+            "DriverUnload",
+        ])
+        #expect(result.entryPoints.allSatisfy { $0.status == NTStatus.success })
+        #expect(result.findings.map(\.code) == ["0x2000"])
+        #expect(result.findings.first?.details.first { $0.key == "function" }?.value.contains("WdfMemoryCreate") == true)
+        #expect(result.fallbacks.isEmpty)
+    }
+
     @Test func sehProbeTakesEveryExceptPath() throws {
         for hvci in [true, false] {
             let result = try run("seh-probe", hvci: hvci)
