@@ -76,14 +76,16 @@ final class EntryCaller {
 
     private func run(from address: UInt64) -> Outcome {
         let engine = kernel.engine
-        let timeout = UInt64(max(0, options.limits.timeoutSeconds) * 1_000_000)
+        // One deadline for the whole entry point, however often the run is resumed.
+        let watchdog = Watchdog(engine: engine, seconds: options.limits.timeoutSeconds)
+        defer { watchdog.finish() }
         var resumeAt = address
         var deniedExecutions = 0
         var dispatchedFaults = 0
         while true {
             var failure: EngineError?
             do {
-                try memory.run(at: resumeAt, until: kernel.returnTrap, timeoutMicroseconds: timeout)
+                try memory.run(at: resumeAt, until: kernel.returnTrap)
             } catch {
                 failure = error
             }
@@ -113,7 +115,7 @@ final class EntryCaller {
                 return .bugCheck(code: violation.bugCheckCode, parameters: [violation.address, 0, 0, 0])
             }
             if counter?.exceeded == true { return .instructionLimit(options.limits.maxInstructions) }
-            if engine.timedOut { return .timeout(options.limits.timeoutSeconds) }
+            if watchdog.finish() { return .timeout(options.limits.timeoutSeconds) }
             let rip = (try? engine.read(.rip)) ?? 0
             if rip == kernel.returnTrap, failure == nil { return .returned((try? engine.read(.rax)) ?? 0) }
             if let number = interrupt { return interruptOutcome(number, rip: rip) }

@@ -190,6 +190,19 @@ struct SampleRunTests {
         #expect(try run("hvci-aware", hvci: false).findings.map(\.code) == ["0x2000"])
     }
 
+    @Test func wallClockTimeoutEndsALongRunWithThatOutcome() throws {
+        let crcLoop = Self.samples.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Benchmarks/machine/crc-loop.sys")
+        var limits = Limits()
+        limits.maxInstructions = 0
+        limits.timeoutSeconds = 0.3
+        let started = Date()
+        let result = DriverRunner.run(try PEFile(bytes: [UInt8](try Data(contentsOf: crcLoop))), name: "crc-loop.sys",
+                                      options: RunOptions(hvci: true, limits: limits))
+        #expect(result.entryPoints.first?.outcome == .timeout(0.3))
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
     @Test func instructionBudgetEndsARunWithThatOutcome() throws {
         let bytes = [UInt8](try Data(contentsOf: Self.samples.appendingPathComponent("compliant.sys")))
         var limits = Limits()
