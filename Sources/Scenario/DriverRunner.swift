@@ -84,7 +84,8 @@ final class Session {
         memory.decide = { $0.kind == .executeNonVerified ? .enforce : enforcement }
         kernel = try Kernel(engine: engine, memory: memory,
                             configuration: KernelConfiguration(hvci: options.hvci, enforcement: options.enforcement,
-                                                               kernelCallLimit: options.limits.kernelCalls, driverName: name))
+                                                               kernelCallLimit: options.limits.kernelCalls, driverName: name,
+                                                               registry: options.registry))
         let stackPages = max(2, (options.limits.stackBytes + 0xFFF) / 0x1000)
         let stack = try memory.allocate(pages: stackPages, owner: .stack)
         stackTop = stack.end

@@ -1,3 +1,4 @@
+import Kernel
 import Memory
 
 /// Resource limits for one run. Reaching one ends the entry point with that
@@ -38,6 +39,8 @@ public struct RunOptions: Sendable {
     public var ioctls: [IoctlRequest] = []
     /// Also send the IOCTL codes a scan of the dispatch routine finds.
     public var discoverIoctls = true
+    /// What the virtual registry holds (`--registry FILE`; docs/registry.md).
+    public var registry = RegistrySeed()
     public var hvci: Bool
     public var enforcement: Enforcement
     public var limits: Limits

@@ -81,6 +81,10 @@ struct Run: ParsableCommand {
     @Flag(help: "Do not send the IOCTL codes found by scanning the dispatch routine.")
     var noDiscoverIoctls = false
 
+    @Option(help: ArgumentHelp("Registry keys and values the driver sees (JSON; see docs/registry.md).",
+                               valueName: "file"))
+    var registry: String?
+
     func validate() throws {
         guard maxInstructions >= 0 else { throw ValidationError("--max-instructions must be 0 or more") }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
@@ -119,6 +123,15 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        var seed = RegistrySeed()
+        if let registry {
+            do {
+                seed = try RegistrySeed.load(path: registry)
+            } catch {
+                FileHandle.standardError.write(Data("hvcisim: \(registry): \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         let image: ImageReport
         do {
             image = try ImageReport(path: driver, bytes: try InputFiles.read(driver))
@@ -141,6 +154,7 @@ struct Run: ParsableCommand {
                                      limits: limits, relocate: relocate, trace: tracer)
             options.ioctls = (try? parsedIoctls()) ?? []
             options.discoverIoctls = !noDiscoverIoctls
+            options.registry = seed
             return DriverRunner.run(image.image, name: name, options: options)
         }
         let report = RunReport(image: image, runs: runs)

@@ -55,6 +55,17 @@ struct RunCommandTests {
         #expect(badIoctl.stderr.contains("--ioctl"))
     }
 
+    @Test func registrySeedIsReadAndABadOneIsAOneLineError() throws {
+        let good = try temporaryFile(Array(#"{"keys": {"HKLM\\SOFTWARE\\Vendor": {"On": 1}}}"#.utf8), name: "reg.json")
+        let ok = try runHVCISim(["run", "Samples/bin/compliant.sys", "--registry", good], currentDirectory: TestPaths.packageRoot)
+        #expect(ok.status == 0)
+        let bad = try temporaryFile(Array(#"{"keys": "#.utf8), name: "bad.json")
+        let failed = try runHVCISim(["run", "Samples/bin/compliant.sys", "--registry", bad], currentDirectory: TestPaths.packageRoot)
+        #expect(failed.status == 2)
+        #expect(failed.stderr.split(separator: "\n").count == 1)
+        #expect(failed.stderr.contains("not valid JSON"))
+    }
+
     @Test func traceShowsKernelCallsAndTrapsWithDisassembly() throws {
         let result = try runHVCISim(["run", "Samples/bin/code-write.sys", "--trace"], currentDirectory: TestPaths.packageRoot)
         #expect(result.stderr.contains("[kcall] ntoskrnl.exe!DbgPrint("))
