@@ -1,4 +1,5 @@
 import CPU
+import Memory
 
 /// A guest address the kernel model could not read or write.
 public struct GuestAccessError: Error, CustomStringConvertible {
@@ -10,17 +11,16 @@ public struct GuestAccessError: Error, CustomStringConvertible {
     }
 }
 
-/// Bounds-checked guest memory access for handlers. Reads and writes go
-/// through Unicorn's host-side accessors (kernel rights: protections do not
-/// apply), fail with `GuestAccessError` on unmapped bytes and cap every length.
+/// Guest memory access for handlers: the memory model's bounds-checked
+/// accessors in privileged mode (the kernel's rights: page protections do not
+/// apply), failing with `GuestAccessError` on unmapped bytes; lengths are capped there.
 extension Kernel {
     /// The longest string a handler reads from the guest.
     public static let maxStringLength = 0x1_0000
 
     public func readBytes(_ address: UInt64, count: Int) throws -> [UInt8] {
-        guard count >= 0, count <= 64 << 20 else { throw GuestAccessError(address: address, count: count, write: false) }
         do {
-            return try engine.readMemory(address, count: count)
+            return try memory.read(address, count: count, mode: .privileged)
         } catch {
             throw GuestAccessError(address: address, count: count, write: false)
         }
@@ -28,29 +28,29 @@ extension Kernel {
 
     public func writeBytes(_ address: UInt64, _ bytes: [UInt8]) throws {
         do {
-            try engine.writeMemory(address, bytes)
+            try memory.write(address, bytes, mode: .privileged)
         } catch {
             throw GuestAccessError(address: address, count: bytes.count, write: true)
         }
     }
 
-    private func readLE(_ address: UInt64, _ size: Int) throws -> UInt64 {
-        let bytes = try readBytes(address, count: size)
-        return bytes.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+    /// Runs one of the memory model's accessors, turning its error into a `GuestAccessError`.
+    private func access<T>(_ address: UInt64, _ size: Int, write: Bool, _ body: () throws(MemoryError) -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw GuestAccessError(address: address, count: size, write: write)
+        }
     }
 
-    private func writeLE(_ address: UInt64, _ value: UInt64, _ size: Int) throws {
-        try writeBytes(address, (0..<size).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) })
-    }
-
-    public func readU8(_ a: UInt64) throws -> UInt8 { UInt8(try readLE(a, 1)) }
-    public func readU16(_ a: UInt64) throws -> UInt16 { UInt16(try readLE(a, 2)) }
-    public func readU32(_ a: UInt64) throws -> UInt32 { UInt32(try readLE(a, 4)) }
-    public func readU64(_ a: UInt64) throws -> UInt64 { try readLE(a, 8) }
-    public func writeU8(_ a: UInt64, _ v: UInt8) throws { try writeLE(a, UInt64(v), 1) }
-    public func writeU16(_ a: UInt64, _ v: UInt16) throws { try writeLE(a, UInt64(v), 2) }
-    public func writeU32(_ a: UInt64, _ v: UInt32) throws { try writeLE(a, UInt64(v), 4) }
-    public func writeU64(_ a: UInt64, _ v: UInt64) throws { try writeLE(a, v, 8) }
+    public func readU8(_ a: UInt64) throws -> UInt8 { try access(a, 1, write: false) { () throws(MemoryError) in try memory.readU8(a, mode: .privileged) } }
+    public func readU16(_ a: UInt64) throws -> UInt16 { try access(a, 2, write: false) { () throws(MemoryError) in try memory.readU16(a, mode: .privileged) } }
+    public func readU32(_ a: UInt64) throws -> UInt32 { try access(a, 4, write: false) { () throws(MemoryError) in try memory.readU32(a, mode: .privileged) } }
+    public func readU64(_ a: UInt64) throws -> UInt64 { try access(a, 8, write: false) { () throws(MemoryError) in try memory.readU64(a, mode: .privileged) } }
+    public func writeU8(_ a: UInt64, _ v: UInt8) throws { try access(a, 1, write: true) { () throws(MemoryError) in try memory.writeU8(a, v, mode: .privileged) } }
+    public func writeU16(_ a: UInt64, _ v: UInt16) throws { try access(a, 2, write: true) { () throws(MemoryError) in try memory.writeU16(a, v, mode: .privileged) } }
+    public func writeU32(_ a: UInt64, _ v: UInt32) throws { try access(a, 4, write: true) { () throws(MemoryError) in try memory.writeU32(a, v, mode: .privileged) } }
+    public func writeU64(_ a: UInt64, _ v: UInt64) throws { try access(a, 8, write: true) { () throws(MemoryError) in try memory.writeU64(a, v, mode: .privileged) } }
 
     /// Fills `count` bytes at `address` with `value`.
     public func fill(_ address: UInt64, count: Int, with value: UInt8 = 0) throws {
