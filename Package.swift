@@ -9,9 +9,9 @@ let package = Package(
         .executable(name: "hvcisim", targets: ["hvcisim"]),
         .library(name: "PEImage", targets: ["PEImage"]),
     ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-    ],
+    // No package dependencies: the CLI parses its own command line (see
+    // Sources/hvcisim/CommandLine) so that no Foundation library is linked.
+    dependencies: [],
     targets: [
         // MARK: Image layer (pure Swift, no dependencies)
         .target(name: "PEImage"),
@@ -42,7 +42,6 @@ let package = Package(
         // MARK: CLI (thin: parses arguments, calls the layers, sets the exit status)
         .executableTarget(name: "hvcisim", dependencies: [
             "PEImage", "Events", "StaticChecks", "Report", "Scenario", "Kernel", "Memory",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Tests

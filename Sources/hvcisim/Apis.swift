@@ -1,8 +1,8 @@
-import ArgumentParser
 import Kernel
 
-struct Apis: ParsableCommand {
-    static let configuration = CommandConfiguration(
+struct Apis: Subcommand {
+    static let spec = CommandSpec(
+        name: "apis",
         abstract: "List the kernel APIs the model implements, one a line.",
         discussion: """
         Only exports with a handler of their own (or a data export backed by a real object) are listed, \
@@ -10,6 +10,8 @@ struct Apis: ParsableCommand {
         an import not listed still resolves, to a logged fallback that returns 0. Measure coverage with:
           hvcisim apis | ../shared/scripts/api-coverage -
         """)
+
+    init(_ arguments: ParsedArguments) {}
 
     func run() {
         for name in Kernel.modeledAPIs { print(name) }

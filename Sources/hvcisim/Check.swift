@@ -1,15 +1,19 @@
-import ArgumentParser
 import Events
-import Foundation
 import PEImage
 import Report
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+enum OutputFormat: String, CaseIterable {
     case text, json
 }
 
-struct Check: ParsableCommand {
-    static let configuration = CommandConfiguration(
+extension OptionSpec {
+    static let format = OptionSpec(long: "format", kind: .value(placeholder: "format"), help: "Output format.",
+                                   choices: OutputFormat.allCases.map(\.rawValue), defaultText: "text")
+}
+
+struct Check: Subcommand {
+    static let spec = CommandSpec(
+        name: "check",
         abstract: "Check driver images statically, as Code Integrity does when Windows loads them.",
         discussion: """
         Rules (Driver Verifier code-integrity codes, bug check 0xC4):
@@ -24,18 +28,27 @@ struct Check: ParsableCommand {
 
         JSON: one file gives one report object; several files give {"reports": [...], \
         "failures": [...]}. The layout is documented in docs/report-schema.md.
-        """)
 
-    @Argument(help: ArgumentHelp("Driver images (.sys, .dll, .exe) or folders to search for .sys files.",
-                                 valueName: "file"))
+        Exit status: 0 every image compatible (notes allowed); 1 at least one error finding; \
+        2 a file could not be analysed or the command line is wrong.
+        """,
+        arguments: [ArgumentSpec(name: "file", help: "Driver images (.sys, .dll, .exe) or folders to search for .sys files.",
+                                 repeating: true)],
+        options: [
+            .format,
+            OptionSpec(long: "output", short: "o", kind: .value(placeholder: "file"),
+                       help: "Write the report to this file instead of standard output."),
+        ])
+
     var files: [String]
-
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
-
-    @Option(name: [.short, .long], help: ArgumentHelp("Write the report to this file instead of standard output.",
-                                                      valueName: "file"))
+    var format: OutputFormat
     var output: String?
+
+    init(_ arguments: ParsedArguments) throws(UsageError) {
+        files = arguments.positionals
+        format = arguments.choice("format", default: .text)
+        output = arguments.value("output")
+    }
 
     func run() throws {
         // One file named (not a folder) gives a bare report object in JSON;
@@ -74,7 +87,7 @@ struct Check: ParsableCommand {
                 } catch {
                     let message = "\(error)"
                     failures.append((path, message))
-                    FileHandle.standardError.write("hvcisim: \(path): \(message)\n")
+                    SystemIO.printError("hvcisim: \(path): \(message)")
                 }
             }
         }
@@ -88,8 +101,8 @@ struct Check: ParsableCommand {
             output = rendered.joined(separator: "\n\n")
         }
         try OutputSink.write(output, to: self.output)
-        if !failures.isEmpty { throw ExitCode(2) }
-        if incompatible { throw ExitCode(1) }
+        if !failures.isEmpty { throw ExitStatus(2) }
+        if incompatible { throw ExitStatus(1) }
     }
 
     /// At most this many files, or about this many bytes, are read before they are analysed.

@@ -1,5 +1,3 @@
-import ArgumentParser
-import Foundation
 #if canImport(Glibc)
 import Glibc
 private let systemRead = Glibc.read
@@ -15,20 +13,18 @@ enum InputFiles {
     /// Larger files are refused before they are read (PEFile accepts images up to 1 GiB).
     static let maxFileSize = 1 << 30
 
-    static func isDirectory(_ path: String) -> Bool {
-        var isDir: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
-    }
+    static func isDirectory(_ path: String) -> Bool { SystemIO.isDirectory(path) }
 
     /// Files as given, with each folder replaced by the .sys files below it (sorted).
     static func expand(_ paths: [String]) throws -> [String] {
         try paths.flatMap { path -> [String] in
             guard isDirectory(path) else { return [path] }
-            guard let walker = FileManager.default.enumerator(atPath: path) else {
-                throw ValidationError("cannot list folder \(path)")
+            let folder = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+            guard let files = SystemIO.filesBelow(folder) else {
+                throw SystemIOError(reason: "cannot list folder \(path)")
             }
             let base = path.hasSuffix("/") ? path : path + "/"
-            return walker.compactMap { $0 as? String }
+            return files
                 .filter { $0.lowercased().hasSuffix(".sys") }
                 .sorted()
                 .map { base + $0 }
@@ -117,17 +113,13 @@ enum OutputSink {
     static func write(_ text: String, to path: String?) throws {
         let payload = text.hasSuffix("\n") || text.isEmpty ? text : text + "\n"
         guard let path else {
-            FileHandle.standardOutput.write(payload)
+            SystemIO.write(payload, to: 1)
             return
         }
         do {
-            try payload.write(toFile: path, atomically: true, encoding: .utf8)
+            try SystemIO.writeAtomically(payload, to: path)
         } catch {
-            throw ValidationError("cannot write \(path): \(error.localizedDescription)")
+            throw SystemIOError(reason: "cannot write \(path): \(error)")
         }
     }
-}
-
-extension FileHandle {
-    func write(_ string: String) { write(Data(string.utf8)) }
 }

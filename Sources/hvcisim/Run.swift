@@ -1,27 +1,29 @@
-import ArgumentParser
 import Events
-import Foundation
 import Kernel
 import Memory
 import PEImage
 import Report
 import Scenario
 
-enum HVCISetting: String, ExpressibleByArgument, CaseIterable {
+enum HVCISetting: String, CaseIterable {
     case on, off, both
 }
 
-enum ModeSetting: String, ExpressibleByArgument, CaseIterable {
+enum ModeSetting: String, CaseIterable {
     case audit, enforce
 }
 
-struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Run a driver's DriverEntry (and DriverUnload) in an emulated x64 CPU under HVCI.",
+struct Run: Subcommand {
+    static let spec = CommandSpec(
+        name: "run",
+        abstract: "Run a driver's entry paths in an emulated x64 CPU under HVCI and report what HVCI forbids.",
         discussion: """
         The image is checked and loaded as Windows would (with HVCI on, Code Integrity refuses an image \
-        with a writable+executable section), DriverEntry is called with a DRIVER_OBJECT and registry \
-        path, and every violation is trapped and reported with its call site, instruction, target and fix:
+        with a writable+executable section). DriverEntry is called with a DRIVER_OBJECT and registry \
+        path; then AddDevice and IRP_MN_START_DEVICE when the driver registers AddDevice, IRP_MJ_CREATE, \
+        IRP_MJ_DEVICE_CONTROL for each IOCTL given or found in the dispatch routine, READ, WRITE, CLEANUP, \
+        CLOSE, the callbacks, DPCs, timers, work items and threads it queued, and DriverUnload. Every \
+        violation is trapped and reported with its call site, instruction, target and fix:
           CODE_PAGE_WRITE   write to a code page (0xBE)        DATA_EXECUTION  run non-verified memory (0xFC)
           PTE_TAMPER        PTE edit making data executable    CR0_WP_BYPASS   write with CR0.WP cleared
           0x2000/0x2001/0x2002  Driver Verifier: executable pool / protection / MDL mapping (bug check 0xC4)
@@ -35,81 +37,102 @@ struct Run: ParsableCommand {
           hvcisim run driver.sys
           hvcisim run driver.sys --hvci both --format json -o run.json
           hvcisim run driver.sys --mode enforce --trace
-        """)
+          hvcisim run driver.sys --ioctl 0x222004:01000000 --no-discover-ioctls
+        """,
+        arguments: [ArgumentSpec(name: "driver", help: "The driver image (.sys, x64).")],
+        options: [
+            OptionSpec(long: "hvci", kind: .value(placeholder: "setting"),
+                       help: "HVCI on, off, or both (two runs, differences side by side).",
+                       choices: HVCISetting.allCases.map(\.rawValue), defaultText: "on"),
+            OptionSpec(long: "mode", kind: .value(placeholder: "mode"),
+                       help: "audit: log, deny, continue; enforce: stop at the first violation.",
+                       choices: ModeSetting.allCases.map(\.rawValue), defaultText: "audit"),
+            .format,
+            OptionSpec(long: "output", short: "o", kind: .value(placeholder: "file"), help: "Write the report to this file."),
+            OptionSpec(long: "trace", kind: .flag,
+                       help: "Print each kernel call and each trap (with its disassembly) to stderr as it happens."),
+            OptionSpec(long: "max-instructions", kind: .value(placeholder: "count"),
+                       help: "Instructions per entry point (0: do not count; fastest).",
+                       defaultText: "\(Limits().maxInstructions)"),
+            OptionSpec(long: "timeout", kind: .value(placeholder: "seconds"), help: "Wall-clock seconds per entry point.",
+                       defaultText: "\(Limits().timeoutSeconds)"),
+            OptionSpec(long: "memory-limit", kind: .value(placeholder: "MiB"), help: "Guest memory cap in MiB.",
+                       defaultText: "\(Limits().guestMemoryBytes >> 20)"),
+            OptionSpec(long: "kernel-call-limit", kind: .value(placeholder: "count"), help: "Calls into the kernel model per run.",
+                       defaultText: "\(Limits().kernelCalls)"),
+            OptionSpec(long: "stack-size", kind: .value(placeholder: "bytes"), help: "Kernel stack size in bytes (bounds call depth).",
+                       defaultText: "\(Limits().stackBytes)"),
+            OptionSpec(long: "relocate", kind: .flag,
+                       help: "Load at a kernel address and apply base relocations instead of the preferred base."),
+            OptionSpec(long: "ioctl", kind: .repeated(placeholder: "code[:hex]"),
+                       help: "Send IRP_MJ_DEVICE_CONTROL with this code (hex or decimal) and optional input bytes in hex."),
+            OptionSpec(long: "no-discover-ioctls", kind: .flag,
+                       help: "Do not send the IOCTL codes found by scanning the dispatch routine."),
+            OptionSpec(long: "registry", kind: .value(placeholder: "file"),
+                       help: "Registry keys and values the driver sees (JSON; see docs/registry.md)."),
+        ])
 
-    @Argument(help: ArgumentHelp("The driver image (.sys, x64).", valueName: "driver"))
     var driver: String
-
-    @Option(help: "HVCI on, off, or both (two runs, side by side).")
-    var hvci: HVCISetting = .on
-
-    @Option(help: "audit: log, deny, continue; enforce: stop at the first violation.")
-    var mode: ModeSetting = .audit
-
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
-
-    @Option(name: [.short, .long], help: ArgumentHelp("Write the report to this file.", valueName: "file"))
+    var hvci: HVCISetting
+    var mode: ModeSetting
+    var format: OutputFormat
     var output: String?
-
-    @Flag(help: "Print each kernel call and each trap (with its disassembly) to stderr as it happens.")
-    var trace = false
-
-    @Option(help: "Instructions per entry point (0: do not count; fastest).")
-    var maxInstructions: Int = Limits().maxInstructions
-
-    @Option(help: "Wall-clock seconds per entry point.")
-    var timeout: Double = Limits().timeoutSeconds
-
-    @Option(help: "Guest memory cap in MiB.")
-    var memoryLimit: Int = Limits().guestMemoryBytes >> 20
-
-    @Option(help: "Calls into the kernel model per run.")
-    var kernelCallLimit: Int = Limits().kernelCalls
-
-    @Option(help: "Kernel stack size in bytes (bounds call depth).")
-    var stackSize: Int = Limits().stackBytes
-
-    @Flag(help: "Load at a kernel address and apply base relocations instead of the preferred base.")
-    var relocate = false
-
-    @Option(name: .customLong("ioctl"), help: ArgumentHelp(
-        "Send IRP_MJ_DEVICE_CONTROL with this code (hex or decimal) and optional input bytes in hex; repeatable.",
-        valueName: "code[:hex]"))
-    var ioctls: [String] = []
-
-    @Flag(help: "Do not send the IOCTL codes found by scanning the dispatch routine.")
-    var noDiscoverIoctls = false
-
-    @Option(help: ArgumentHelp("Registry keys and values the driver sees (JSON; see docs/registry.md).",
-                               valueName: "file"))
+    var trace: Bool
+    var maxInstructions: Int
+    var timeout: Double
+    var memoryLimit: Int
+    var kernelCallLimit: Int
+    var stackSize: Int
+    var relocate: Bool
+    var ioctls: [String]
+    var noDiscoverIoctls: Bool
     var registry: String?
 
-    func validate() throws {
-        guard maxInstructions >= 0 else { throw ValidationError("--max-instructions must be 0 or more") }
-        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
-        guard (1...16384).contains(memoryLimit) else { throw ValidationError("--memory-limit must be 1 to 16384 MiB") }
-        guard kernelCallLimit > 0 else { throw ValidationError("--kernel-call-limit must be positive") }
-        guard (0x2000...(64 << 20)).contains(stackSize) else { throw ValidationError("--stack-size must be 8 KiB to 64 MiB") }
+    init(_ arguments: ParsedArguments) throws(UsageError) {
+        let defaults = Limits()
+        driver = arguments.positionals[0]
+        hvci = arguments.choice("hvci", default: .on)
+        mode = arguments.choice("mode", default: .audit)
+        format = arguments.choice("format", default: .text)
+        output = arguments.value("output")
+        trace = arguments.flag("trace")
+        maxInstructions = try arguments.integer("max-instructions", default: defaults.maxInstructions)
+        timeout = try arguments.number("timeout", default: defaults.timeoutSeconds)
+        memoryLimit = try arguments.integer("memory-limit", default: defaults.guestMemoryBytes >> 20)
+        kernelCallLimit = try arguments.integer("kernel-call-limit", default: defaults.kernelCalls)
+        stackSize = try arguments.integer("stack-size", default: defaults.stackBytes)
+        relocate = arguments.flag("relocate")
+        ioctls = arguments.all("ioctl")
+        noDiscoverIoctls = arguments.flag("no-discover-ioctls")
+        registry = arguments.value("registry")
+        try validate()
+    }
+
+    func validate() throws(UsageError) {
+        guard maxInstructions >= 0 else { throw UsageError("--max-instructions must be 0 or more") }
+        guard timeout > 0, timeout <= 3600 else { throw UsageError("--timeout must be between 0 and 3600 seconds") }
+        guard (1...16384).contains(memoryLimit) else { throw UsageError("--memory-limit must be 1 to 16384 MiB") }
+        guard kernelCallLimit > 0 else { throw UsageError("--kernel-call-limit must be positive") }
+        guard (0x2000...(64 << 20)).contains(stackSize) else { throw UsageError("--stack-size must be 8 KiB to 64 MiB") }
         _ = try parsedIoctls()
     }
 
     /// `--ioctl 0x222004:01020304` → code and input bytes.
-    func parsedIoctls() throws -> [IoctlRequest] {
-        try ioctls.map { text in
+    func parsedIoctls() throws(UsageError) -> [IoctlRequest] {
+        try ioctls.map { text throws(UsageError) in
             let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
             let codeText = parts[0].lowercased()
             let code = codeText.hasPrefix("0x") ? UInt32(codeText.dropFirst(2), radix: 16) : UInt32(codeText)
-            guard let code else { throw ValidationError("--ioctl \(text): the code must be a 32-bit number (0x… or decimal)") }
+            guard let code else { throw UsageError("--ioctl \(text): the code must be a 32-bit number (0x… or decimal)") }
             var input: [UInt8] = []
             if parts.count == 2 {
                 let hex = Array(parts[1].filter { !$0.isWhitespace })
                 guard hex.count % 2 == 0, hex.count <= 2 << 20 else {
-                    throw ValidationError("--ioctl \(text): the input must be an even number of hex digits (at most 1 MiB)")
+                    throw UsageError("--ioctl \(text): the input must be an even number of hex digits (at most 1 MiB)")
                 }
                 for index in stride(from: 0, to: hex.count, by: 2) {
                     guard let byte = UInt8(String(hex[index...index + 1]), radix: 16) else {
-                        throw ValidationError("--ioctl \(text): '\(String(hex[index...index + 1]))' is not a hex byte")
+                        throw UsageError("--ioctl \(text): '\(String(hex[index...index + 1]))' is not a hex byte")
                     }
                     input.append(byte)
                 }
@@ -119,7 +142,7 @@ struct Run: ParsableCommand {
     }
 
     @Sendable static func writeTrace(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        SystemIO.printError(line)
     }
 
     func run() throws {
@@ -128,16 +151,16 @@ struct Run: ParsableCommand {
             do {
                 seed = try RegistrySeed.load(path: registry)
             } catch {
-                FileHandle.standardError.write(Data("hvcisim: \(registry): \(error)\n".utf8))
-                throw ExitCode(2)
+                SystemIO.printError("hvcisim: \(registry): \(error)")
+                throw ExitStatus(2)
             }
         }
         let image: ImageReport
         do {
             image = try ImageReport(path: driver, bytes: try InputFiles.read(driver))
         } catch {
-            FileHandle.standardError.write("hvcisim: \(driver): \(error)\n")
-            throw ExitCode(2)
+            SystemIO.printError("hvcisim: \(driver): \(error)")
+            throw ExitStatus(2)
         }
         var limits = Limits()
         limits.maxInstructions = maxInstructions
@@ -147,7 +170,7 @@ struct Run: ParsableCommand {
         limits.stackBytes = stackSize
         let tracer: (@Sendable (String) -> Void)? = trace ? Run.writeTrace : nil
         let settings: [Bool] = hvci == .both ? [true, false] : [hvci == .on]
-        let name = URL(fileURLWithPath: driver).lastPathComponent
+        let name = SystemIO.lastComponent(driver)
         let runs = settings.map { on in
             tracer?("== run with HVCI \(on ? "on" : "off") ==")
             var options = RunOptions(hvci: on, enforcement: mode == .audit ? .audit : .enforce,
@@ -160,6 +183,6 @@ struct Run: ParsableCommand {
         let report = RunReport(image: image, runs: runs)
         let rendered = format == .json ? JSONReport.document(for: report).rendered() : TextReport.render(report)
         try OutputSink.write(rendered, to: output)
-        if report.verdict == .incompatible { throw ExitCode(1) }
+        if report.verdict == .incompatible { throw ExitStatus(1) }
     }
 }

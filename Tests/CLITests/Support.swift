@@ -49,9 +49,23 @@ func runHVCISim(_ arguments: [String], currentDirectory: URL? = nil) throws -> C
 
 /// Writes `bytes` to a fresh temporary file and returns its path.
 func temporaryFile(_ bytes: [UInt8], name: String = "image.sys") throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hvcisim-tests-\(UUID().uuidString)")
+    let dir = testScratchFolder.appendingPathComponent(UUID().uuidString)
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let url = dir.appendingPathComponent(name)
     try Data(bytes).write(to: url)
     return url.path
+}
+
+/// One folder for every temporary file of this test process, removed when
+/// the process exits (a run of the suite makes hundreds of files).
+let testScratchFolder: URL = {
+    let dir = scratchFolder(for: getpid())
+    try? FileManager.default.removeItem(at: dir)
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(at: scratchFolder(for: getpid())) }
+    return dir
+}()
+
+private func scratchFolder(for pid: Int32) -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("hvcisim-tests-\(pid)")
 }
