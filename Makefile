@@ -2,7 +2,7 @@
 #   make demo   install what is missing, build, check the built-in Samples
 #   make test   install what is missing, build, run the whole test suite
 SWIFT ?= swift
-APT_PACKAGES := libunicorn-dev libcapstone-dev pkg-config
+APT_PACKAGES := libunicorn-dev libcapstone-dev
 BIN := .build/release/hvcisim
 
 .PHONY: demo test setup build samples bench clean
@@ -13,8 +13,10 @@ setup:
 	  echo "installing $(APT_PACKAGES)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); }
 
+# Release builds link the Swift runtime statically (and Unicorn, see Package.swift):
+# fewer shared objects to map and relocate keeps a run's peak memory low.
 build: setup
-	$(SWIFT) build -c release --product hvcisim
+	$(SWIFT) build -c release --static-swift-stdlib --product hvcisim
 
 demo: build
 	@echo "== hvcisim check on the built-in Samples (exit status 1 = some are incompatible, as designed) =="

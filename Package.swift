@@ -3,6 +3,18 @@
 // One module per layer (docs: ../shared/DESIGN.md §3); each layer depends only on the ones below it.
 import PackageDescription
 
+/// Unicorn from Debian's libunicorn-dev: the shared library in debug builds
+/// (fast links for tests), the static archive in release builds. Loading
+/// libunicorn.so.2 makes ~6 MiB resident (its symbol and relocation tables
+/// for every architecture); linked statically it is ~4 MiB, which matters for
+/// the peak-memory target (Benchmarks/speakeasy). The archive must come after
+/// the objects that use it, which -Xlinker options do.
+let unicornLinking: [LinkerSetting] = [
+    .linkedLibrary("unicorn", .when(configuration: .debug)),
+    .unsafeFlags(["-Xlinker", "-Bstatic", "-Xlinker", "-lunicorn", "-Xlinker", "-Bdynamic",
+                  "-Xlinker", "-lm"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "hvcisim",
     products: [
@@ -21,13 +33,14 @@ let package = Package(
         .target(name: "StaticChecks", dependencies: ["PEImage", "Events"]),
 
         // MARK: Machine layer (Unicorn + Capstone from Debian's -dev packages)
-        .systemLibrary(name: "CUnicorn", pkgConfig: "unicorn",
-                       providers: [.apt(["libunicorn-dev"])]),
-        .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
-                       providers: [.apt(["libcapstone-dev"])]),
+        // Headers only; the CPU target links the library (see unicornLinking below).
+        .systemLibrary(name: "CUnicorn", providers: [.apt(["libunicorn-dev"])]),
+        // Headers only: the library is opened on first use (see CPU/CapstoneLibrary.swift).
+        .systemLibrary(name: "CCapstone", providers: [.apt(["libcapstone-dev"])]),
         // Fixed-arity wrappers for Unicorn's variadic C functions (Swift cannot call C varargs).
         .target(name: "CUnicornShim", dependencies: ["CUnicorn"]),
-        .target(name: "CPU", dependencies: ["CUnicorn", "CUnicornShim", "CCapstone"]),
+        .target(name: "CPU", dependencies: ["CUnicorn", "CUnicornShim", "CCapstone"],
+                linkerSettings: unicornLinking),
         .target(name: "Memory", dependencies: ["CPU", "Events"]),
         // The NT kernel model: exports by module and name, DV run-time checks, kernel objects.
         .target(name: "Kernel", dependencies: ["CPU", "Memory", "Events"]),

@@ -6,20 +6,21 @@
 # hvcisim / Speakeasy (targets: wall <= 0.10, RSS <= 0.33).
 # Default driver: .corpus/drivers/ardrv.sys (a real WDM driver whose DriverEntry
 # both tools complete); Samples/bin/compliant.sys is the other one to try.
-# Environment: HVCISIM (default .build-corpus/release/hvcisim),
+# Environment: HVCISIM (default .build/release/hvcisim, as `make build` makes it:
+# release, Swift runtime and Unicorn linked statically — what users run),
 # SPEAKEASY (default .corpus/venv/bin/speakeasy), SPEAKEASY_ARGS (e.g. --no-mp).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 drv=${1:-$root/.corpus/drivers/ardrv.sys}
 n=${2:-5}
-HVCISIM=${HVCISIM:-$root/.build-corpus/release/hvcisim}
+HVCISIM=${HVCISIM:-$root/.build/release/hvcisim}
 SPEAKEASY=${SPEAKEASY:-$root/.corpus/venv/bin/speakeasy}
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "needs GNU time (apt-get install time)" >&2; exit 2; }
 [ -f "$drv" ] || { echo "no driver $drv" >&2; exit 2; }
 drv=$(cd "$(dirname "$drv")" && pwd)/$(basename "$drv")
-[ -x "$HVCISIM" ] || { echo "no hvcisim at $HVCISIM" >&2; exit 2; }
+[ -x "$HVCISIM" ] || { echo "no hvcisim at $HVCISIM (build it: make build)" >&2; exit 2; }
 [ -x "$SPEAKEASY" ] || { echo "no speakeasy at $SPEAKEASY" >&2; exit 2; }
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 : > "$work/h"; : > "$work/s"

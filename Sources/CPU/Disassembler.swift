@@ -14,17 +14,20 @@ public struct Instruction: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "0x\(String(address, radix: 16)): \(text)" }
 }
 
-/// Capstone in x86-64 mode (Intel syntax).
+/// Capstone in x86-64 mode (Intel syntax). The library is loaded on the
+/// first `Disassembler()` (see CapstoneLibrary).
 public final class Disassembler {
     private var handle: csh = 0
+    private let capstone: CapstoneLibrary
 
     public init() throws(EngineError) {
-        guard cs_open(CS_ARCH_X86, CS_MODE_64, &handle) == CS_ERR_OK else {
+        capstone = try CapstoneLibrary.shared.get()
+        guard capstone.open(CS_ARCH_X86, CS_MODE_64, &handle) == CS_ERR_OK else {
             throw .disassembly("cs_open failed")
         }
     }
 
-    deinit { cs_close(&handle) }
+    deinit { _ = capstone.close(&handle) }
 
     /// Decodes the first instruction of `bytes`, taken to start at `address`.
     /// Returns nil if the bytes do not begin with a valid instruction (x86 needs at most 15).
@@ -32,10 +35,10 @@ public final class Disassembler {
         guard !bytes.isEmpty else { return nil }
         var decoded: UnsafeMutablePointer<cs_insn>?
         let count = bytes.withUnsafeBufferPointer { buffer in
-            cs_disasm(handle, buffer.baseAddress, buffer.count, address, 1, &decoded)
+            capstone.disasm(handle, buffer.baseAddress, buffer.count, address, 1, &decoded)
         }
         guard count > 0, let decoded else { return nil }
-        defer { cs_free(decoded, count) }
+        defer { capstone.free(decoded, count) }
         let insn = decoded.pointee
         let length = Int(insn.size)
         let mnemonic = withUnsafeBytes(of: insn.mnemonic) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }

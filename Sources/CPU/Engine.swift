@@ -12,11 +12,15 @@ public final class Engine {
 
     /// Opens Unicorn in x86 64-bit mode (paging off: virtual addresses are Unicorn addresses).
     public init() throws(EngineError) {
+        Engine.avoidHugePages
         var uc: OpaquePointer?
         try check(uc_open(UC_ARCH_X86, UC_MODE_64, &uc), "uc_open")
         guard let uc else { throw .invalidArgument("uc_open returned no engine") }
         handle = uc
     }
+
+    /// Once per process, before the first uc_open (see hvs_disable_transparent_huge_pages).
+    private static let avoidHugePages: Void = { _ = hvs_disable_transparent_huge_pages() }()
 
     deinit {
         for (hook, box) in hooks {

@@ -1,3 +1,4 @@
+#include <sys/prctl.h>
 #include "CUnicornShim.h"
 
 uc_err hvs_hook_add_code(uc_engine *uc, uc_hook *hh, int type, uc_cb_hookcode_t cb,
@@ -39,4 +40,8 @@ uc_err hvs_ctl_remove_cache(uc_engine *uc, uint64_t begin, uint64_t end) {
 
 uc_err hvs_ctl_flush_tb(uc_engine *uc) {
     return uc_ctl_flush_tlb(uc);
+}
+
+int hvs_disable_transparent_huge_pages(void) {
+    return prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 }

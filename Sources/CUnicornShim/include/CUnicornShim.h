@@ -37,5 +37,11 @@ uc_err hvs_ctl_remove_cache(uc_engine *uc, uint64_t begin, uint64_t end);
 /// uc_ctl_flush_tlb (UC_CTL_TB_FLUSH): drop every translated block.
 uc_err hvs_ctl_flush_tb(uc_engine *uc);
 
+/// prctl(PR_SET_THP_DISABLE): Unicorn 2.0.1 reserves a 1 GiB translation
+/// buffer and asks for transparent huge pages on it, so the first block it
+/// translates makes 2 MiB resident. Called before uc_open, this keeps the
+/// buffer at 4 KiB pages: memory grows with the code translated. 0 on success.
+int hvs_disable_transparent_huge_pages(void);
+
 
 #endif
