@@ -23,6 +23,10 @@ enum DataExports {
             ("HalPrivateDispatchTable", 0x400, 1),
             ("NlsMbCodePageTag", 8, 0),
             ("NlsMbOemCodePageTag", 8, 0),
+            // LIST_ENTRY head of KLDR_DATA_TABLE_ENTRYs (Areas/Modules.swift fills it on demand),
+            // and the ERESOURCE drivers hold while walking it.
+            ("PsLoadedModuleList", 16, 0),
+            ("PsLoadedModuleResource", Layout.Dispatcher.EResource.totalSize, 0),
         ] + ["PsProcessType", "PsThreadType", "IoFileObjectType", "ExEventObjectType", "IoDeviceObjectType",
              "IoDriverObjectType", "SeTokenObjectType", "PsJobType", "ExSemaphoreObjectType", "CmKeyObjectType",
              "ExDesktopObjectType", "ExWindowStationObjectType", "MmSectionObjectType", "TmEnlistmentObjectType",
@@ -36,12 +40,23 @@ enum DataExports {
         }
     }
 
+    /// Fills the object behind a data export whose contents are built on first use, before
+    /// the driver gets its address: the module list, SeExports and the OBJECT_TYPEs (a driver
+    /// may read them directly, without any kernel call that would have built them).
+    static func prepare(_ name: String, in kernel: Kernel) throws {
+        if name == "PsLoadedModuleList" {
+            try kernel.loadedModules()
+        } else if name == "SeExports" || Kernel.objectTypeExports.contains(where: { $0.0 == name }) {
+            _ = try kernel.obModel()
+        }
+    }
+
     /// Names `hvcisim apis` lists as modeled data exports.
     static var names: [String] {
         ["KeTickCount", "NtBuildNumber", "InitSafeBootMode", "KdDebuggerEnabled", "KdDebuggerNotPresent",
          "KeNumberProcessors", "MmSystemRangeStart", "MmHighestUserAddress", "MmUserProbeAddress", "MmBadPointer",
          "PsInitialSystemProcess", "SeExports", "HalDispatchTable", "HalPrivateDispatchTable", "NlsMbCodePageTag",
-         "NlsMbOemCodePageTag", "PsProcessType", "PsThreadType", "IoFileObjectType", "ExEventObjectType",
+         "NlsMbOemCodePageTag", "PsLoadedModuleList", "PsLoadedModuleResource", "PsProcessType", "PsThreadType", "IoFileObjectType", "ExEventObjectType",
          "IoDeviceObjectType", "IoDriverObjectType", "SeTokenObjectType", "PsJobType", "ExSemaphoreObjectType",
          "CmKeyObjectType", "ExDesktopObjectType", "ExWindowStationObjectType", "MmSectionObjectType",
          "TmEnlistmentObjectType", "TmResourceManagerObjectType", "TmTransactionManagerObjectType",

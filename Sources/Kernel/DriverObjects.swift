@@ -2,7 +2,7 @@
 extension Kernel {
     /// A driver object as IopLoadDriver leaves it for DriverEntry, plus the
     /// registry path argument: DRIVER_OBJECT (0x150 bytes) with its
-    /// DRIVER_EXTENSION, DriverStart/DriverSize/DriverInit, the driver name
+    /// DRIVER_EXTENSION, DriverStart/DriverSize/DriverSection/DriverInit, the driver name
     /// `\Driver\<service>`, and every MajorFunction slot pointing at the
     /// kernel's IopInvalidDeviceRequest.
     public func createDriverObject(imageBase: UInt64, imageSize: UInt64, entryPoint: UInt64)
@@ -18,6 +18,8 @@ extension Kernel {
         try writeU32(driver + UInt64(D.driverSize), UInt32(truncatingIfNeeded: imageSize))
         try writeU64(driver + UInt64(D.driverExtension), driverExtension)
         try writeU64(driver + UInt64(D.driverInit), entryPoint)
+        // The loader's KLDR_DATA_TABLE_ENTRY for the image, also linked into PsLoadedModuleList.
+        try writeU64(driver + UInt64(D.driverSection), try addDriverModule(base: imageBase, size: imageSize, entryPoint: entryPoint))
         let name = try makeUnicodeString("\\Driver\\" + service, name: "DriverName")
         try writeBytes(driver + UInt64(D.driverName), try readBytes(name, count: Layout.UnicodeString.size))
         try writeU64(driverExtension + UInt64(Layout.DriverExtension.driverObject), driver)

@@ -117,7 +117,10 @@ public final class Kernel {
     /// The address an import of `module!function` resolves to: a data object
     /// for the data exports the model knows, otherwise a trampoline slot.
     public func resolve(module: String, function: String) throws -> UInt64 {
-        if let data = objects.dataExports[function] { return data }
+        if let data = objects.dataExports[function] {
+            try DataExports.prepare(function, in: self)
+            return data
+        }
         let handler = ExportTable.handler(module: module, function: function)
         return try trampolines.slot(for: ExportTable.qualified(module: module, function: function), handler: handler)
     }

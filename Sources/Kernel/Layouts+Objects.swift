@@ -55,6 +55,8 @@ extension Layout {
     public enum ObjectType {
         public static let typeList = 0x0, name = 0x10, defaultObject = 0x20, index = 0x28
         public static let totalNumberOfObjects = 0x2C, totalNumberOfHandles = 0x30, typeInfo = 0x40
+        /// LIST_ENTRY of the ObRegisterCallbacks entries for this type (an empty list points at itself).
+        public static let callbackList = 0xC8
         public static let totalSize = 0xD8
     }
 

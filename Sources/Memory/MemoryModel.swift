@@ -117,6 +117,13 @@ public final class MemoryModel {
     /// Bytes of guest frames in use (data and page tables).
     public var usedBytes: Int { frames.inUse * Int(PageGeometry.pageSize) }
 
+    /// The guest-physical addresses frames can have: [first frame, first frame + cap). What the
+    /// kernel reports as installed RAM (MmGetPhysicalMemoryRanges) so it agrees with MmGetPhysicalAddress.
+    public var physicalMemoryRange: Range<UInt64> {
+        let first = FramePool.firstPFN << PageGeometry.pageShift
+        return first..<(first + UInt64(frames.capacity) * PageGeometry.pageSize)
+    }
+
     // MARK: Queries
 
     public func allocation(containing va: UInt64) -> Allocation? {

@@ -43,4 +43,22 @@ struct LayoutTests {
         #expect(Layout.ObjectAttributes.size == 0x30 && Layout.ObjectAttributes.objectName == 0x10)
         #expect(Layout.CodeIntegrityInformation.hvciKmciEnabled == 0x400)
     }
+
+    @Test func loaderAndConfigurationStructures() {
+        typealias E = Layout.KldrDataTableEntry
+        #expect(E.inLoadOrderLinks == 0x0 && E.exceptionTable == 0x10 && E.exceptionTableSize == 0x18)
+        #expect(E.gpValue == 0x20 && E.nonPagedDebugInfo == 0x28 && E.dllBase == 0x30 && E.entryPoint == 0x38)
+        #expect(E.sizeOfImage == 0x40 && E.fullDllName == 0x48 && E.baseDllName == 0x58)
+        #expect(E.flags == 0x68 && E.loadCount == 0x6C && E.sectionPointer == 0x70 && E.checkSum == 0x78)
+        #expect(E.loadedImports == 0x88 && E.sizeOfImageNotRounded == 0x98 && E.timeDateStamp == 0x9C)
+        #expect(E.totalSize == 0xA0)
+        #expect(E.integrityForced == 0x20)
+        #expect(Layout.PhysicalMemoryRange.numberOfBytes == 0x8 && Layout.PhysicalMemoryRange.size == 0x10)
+        typealias C = Layout.ConfigurationInformation
+        #expect(C.diskCount == 0x0 && C.serialCount == 0x14 && C.parallelCount == 0x18)
+        #expect(C.atDiskPrimaryAddressClaimed == 0x1C && C.version == 0x20 && C.mediumChangerCount == 0x24)
+        #expect(C.totalSize == 0x28)
+        #expect(Layout.ObjectType.callbackList == 0xC8)
+        #expect(Layout.ObjectType.callbackList + 0x10 == Layout.ObjectType.totalSize)
+    }
 }

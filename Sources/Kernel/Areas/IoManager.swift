@@ -3,8 +3,9 @@
 enum IoManagerArea {
     static let handlers: [String: KernelHandler] = [
         "IoCreateDevice": { try createDevice($0) },
-        // Same arguments plus an SDDL string and a class GUID, which the model does not enforce.
-        "IoCreateDeviceSecure": { try createDevice($0) },
+        // Same arguments plus DefaultSDDLString and DeviceClassGuid (not enforced) before
+        // *DeviceObject, which is therefore the ninth argument, not the seventh.
+        "IoCreateDeviceSecure": { try createDevice($0, deviceObjectArgument: 8) },
         "IoDeleteDevice": { call in
             call.kernel.objects.devices[try call.arg(0)] = nil
             return 0
@@ -30,12 +31,14 @@ enum IoManagerArea {
     ]
 
     /// IoCreateDevice(DriverObject, DeviceExtensionSize, DeviceName, DeviceType,
-    ///                DeviceCharacteristics, Exclusive, *DeviceObject).
-    static func createDevice(_ call: KernelCall) throws -> UInt64 {
+    ///                DeviceCharacteristics, Exclusive, *DeviceObject);
+    /// `deviceObjectArgument` is where *DeviceObject is (8 for IoCreateDeviceSecure).
+    static func createDevice(_ call: KernelCall, deviceObjectArgument: Int = 6) throws -> UInt64 {
         let kernel = call.kernel
         let driver = try call.arg(0), extensionSize = try call.arg32(1)
         let name = try kernel.readUnicodeString(call.arg(2))
-        let deviceType = try call.arg32(3), characteristics = try call.arg32(4), out = try call.arg(6)
+        let deviceType = try call.arg32(3), characteristics = try call.arg32(4)
+        let out = try call.arg(deviceObjectArgument)
         call.note(name ?? "(unnamed)")
         if let name, kernel.objects.devices.values.contains(where: { $0.name == name }) {
             return UInt64(NTStatus.objectNameCollision)

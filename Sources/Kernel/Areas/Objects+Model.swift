@@ -125,20 +125,23 @@ extension Kernel {
         return body
     }
 
+    /// The OBJECT_TYPE data exports and the kind each one names.
+    static let objectTypeExports: [(String, String)] = [
+        ("PsProcessType", "Process"), ("PsThreadType", "Thread"), ("IoFileObjectType", "File"),
+        ("ExEventObjectType", "Event"), ("IoDeviceObjectType", "Device"), ("IoDriverObjectType", "Driver"),
+        ("SeTokenObjectType", "Token"), ("PsJobType", "Job"), ("ExSemaphoreObjectType", "Semaphore"),
+        ("CmKeyObjectType", "Key"), ("ExDesktopObjectType", "Desktop"), ("ExWindowStationObjectType", "WindowStation"),
+        ("MmSectionObjectType", "Section"), ("TmEnlistmentObjectType", "TmEn"),
+        ("TmResourceManagerObjectType", "TmRm"), ("TmTransactionManagerObjectType", "TmTm"),
+        ("TmTransactionObjectType", "TmTx"), ("IoCompletionObjectType", "IoCompletion"),
+        ("ExTimerObjectType", "Timer"), ("LpcPortObjectType", "Port"), ("AlpcPortObjectType", "ALPC Port"),
+    ]
+
     /// The object types of DataExports, each now an OBJECT_TYPE of its own (Name, Index), so
     /// ObReferenceObjectByHandle can check the type a driver passes. Pointers a driver read
     /// before this ran still name the old shared type, which matches every kind.
     private func installObjectTypes(_ model: ObjectModel) throws {
-        let kinds: [(String, String)] = [
-            ("PsProcessType", "Process"), ("PsThreadType", "Thread"), ("IoFileObjectType", "File"),
-            ("ExEventObjectType", "Event"), ("IoDeviceObjectType", "Device"), ("IoDriverObjectType", "Driver"),
-            ("SeTokenObjectType", "Token"), ("PsJobType", "Job"), ("ExSemaphoreObjectType", "Semaphore"),
-            ("CmKeyObjectType", "Key"), ("ExDesktopObjectType", "Desktop"), ("ExWindowStationObjectType", "WindowStation"),
-            ("MmSectionObjectType", "Section"), ("TmEnlistmentObjectType", "TmEn"),
-            ("TmResourceManagerObjectType", "TmRm"), ("TmTransactionManagerObjectType", "TmTm"),
-            ("TmTransactionObjectType", "TmTx"), ("IoCompletionObjectType", "IoCompletion"),
-            ("ExTimerObjectType", "Timer"), ("LpcPortObjectType", "Port"), ("AlpcPortObjectType", "ALPC Port"),
-        ]
+        let kinds = Self.objectTypeExports
         typealias T = Layout.ObjectType
         for (index, (export, kind)) in (kinds + [("", "Directory"), ("", "SymbolicLink"), ("", "Callback"),
                                                 ("", "Type")]).enumerated() {
@@ -149,6 +152,8 @@ extension Kernel {
             try writeU8(type &+ UInt64(T.index), UInt8(index &+ 2))
             try writeU64(type &+ UInt64(T.typeList), type &+ UInt64(T.typeList))
             try writeU64(type &+ UInt64(T.typeList) &+ 8, type &+ UInt64(T.typeList))
+            try writeU64(type &+ UInt64(T.callbackList), type &+ UInt64(T.callbackList))
+            try writeU64(type &+ UInt64(T.callbackList) &+ 8, type &+ UInt64(T.callbackList))
             model.typeKinds[type] = kind
             model.typeObjects[kind] = type
             if let cell = objects.dataExports[export] {

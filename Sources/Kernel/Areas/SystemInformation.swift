@@ -24,6 +24,8 @@ enum SystemInformationArea {
             try kernel.writeU32(buffer + UInt64(Layout.CodeIntegrityInformation.options), options)
             call.note("SystemCodeIntegrityInformation: CodeIntegrityOptions 0x\(String(options, radix: 16))")
             return UInt64(NTStatus.success)
+        case FirmwareTablesArea.informationClass:
+            return try FirmwareTablesArea.query(call, buffer: buffer, length: length, returned: returned)
         default:
             call.note("information class \(infoClass) not modeled")
             return UInt64(NTStatus.invalidInfoClass)
