@@ -8,11 +8,15 @@ import PackageDescription
 /// libunicorn.so.2 makes ~6 MiB resident (its symbol and relocation tables
 /// for every architecture); linked statically it is ~4 MiB, which matters for
 /// the peak-memory target (Benchmarks/speakeasy). The archive must come after
-/// the objects that use it, which -Xlinker options do.
+/// the objects that use it, which -Xlinker options do. Release links use lld
+/// with packed relative relocations (DT_RELR, glibc >= 2.36): the 81,000
+/// relocations of the static binary shrink from 1.9 MiB of RELA entries, all
+/// read at start-up, to 22 KiB.
 let unicornLinking: [LinkerSetting] = [
     .linkedLibrary("unicorn", .when(configuration: .debug)),
     .unsafeFlags(["-Xlinker", "-Bstatic", "-Xlinker", "-lunicorn", "-Xlinker", "-Bdynamic",
-                  "-Xlinker", "-lm"], .when(configuration: .release)),
+                  "-Xlinker", "-lm", "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
+                 .when(configuration: .release)),
 ]
 
 let package = Package(
