@@ -14,6 +14,7 @@ struct CallbacksTests {
 
     @Test func exProcessNotifyGetsACreateNotifyInfo() throws {
         let h = try KernelHarness()
+        try h.driverModule(integrityForced: true)
         #expect(try h.call("PsSetCreateProcessNotifyRoutineEx", 0x1_4000_2000, 0) == 0)
         let routine = try #require(h.kernel.takeDeferredRoutines().first)
         #expect(routine.arguments[1] == 0x1A2C)
@@ -65,6 +66,7 @@ struct CallbacksTests {
 
     @Test func obRegisterCallbacksValidatesAndQueuesThePreOperation() throws {
         let h = try KernelHarness()
+        try h.driverModule(integrityForced: true)
         let out = try h.buffer(8)
         #expect(try h.call("ObRegisterCallbacks", try registration(h, version: 0x200, altitude: "321000"), out)
             == UInt64(NTStatus.invalidParameter))
@@ -150,5 +152,75 @@ struct CallbacksTests {
         let queued = h.kernel.takeDeferredRoutines().last
         #expect(queued?.kind == "BugCheckReasonCallback" && queued?.arguments[0] == 2 && queued?.arguments[1] == reason)
         #expect(try h.call("KeDeregisterBugCheckReasonCallback", reason) == 1)
+    }
+}
+
+/// MmVerifyCallbackFunction: the documented registrations that need the callback's image to
+/// be linked with /INTEGRITYCHECK (LDR entry Flags & 0x20), and the ones that do not.
+struct CallbackIntegrityTests {
+    let denied = UInt64(NTStatus.accessDenied)
+
+    @Test func exProcessNotifyNeedsTheIntegrityFlagOfTheModuleHoldingTheRoutine() throws {
+        let h = try KernelHarness()
+        let entry = try h.driverModule(integrityForced: false)
+        #expect(try h.call("PsSetCreateProcessNotifyRoutineEx", 0x1_4000_2000, 0) == denied)
+        #expect(try h.call("PsSetCreateProcessNotifyRoutineEx2", 0, 0x1_4000_2000, 0) == denied)
+        #expect(h.kernel.takeDeferredRoutines().isEmpty)
+        // The classic routine has no such check.
+        #expect(try h.call("PsSetCreateProcessNotifyRoutine", 0x1_4000_1000, 0) == 0)
+        // Setting the flag in the module's own entry (DriverSection->Flags |= 0x20) lets it through.
+        let flags = entry + UInt64(Layout.KldrDataTableEntry.flags)
+        try h.kernel.writeU32(flags, try h.kernel.readU32(flags) | 0x20)
+        #expect(try h.call("PsSetCreateProcessNotifyRoutineEx", 0x1_4000_2000, 0) == 0)
+        #expect(try h.call("PsSetCreateProcessNotifyRoutineEx2", 0, 0x1_4000_3000, 0) == 0)
+        // Removal is not checked.
+        try h.kernel.writeU32(flags, try h.kernel.readU32(flags) & ~0x20)
+        #expect(try h.call("PsSetCreateProcessNotifyRoutineEx", 0x1_4000_2000, 1) == 0)
+    }
+
+    @Test func aRoutineOutsideEveryModuleIsDenied() throws {
+        let h = try KernelHarness()
+        try h.driverModule(integrityForced: true)
+        let pool = try h.call("ExAllocatePoolWithTag", 0, 0x100, 0x6B6F_6F48)
+        #expect(try h.call("PsSetCreateProcessNotifyRoutineEx", pool, 0) == denied)
+        #expect(try h.call("PsSetCreateProcessNotifyRoutineEx", 0x1_4001_0000, 0) == denied) // one past the image
+    }
+
+    @Test func theLoaderSetsTheFlagForImagesLinkedWithIntegrityCheck() throws {
+        let h = try KernelHarness()
+        for (characteristics, expected) in [(UInt16(0x0160), denied), (UInt16(0x01E0), UInt64(0))] {
+            let image = try h.buffer(0x2000)
+            try h.kernel.writeMinimalImageHeader(at: image, size: 0x2000)
+            try h.kernel.writeU16(image + 0x80 + 0x18 + 0x46, characteristics)
+            _ = try h.kernel.addDriverModule(base: image, size: 0x2000, entryPoint: image + 0x1000)
+            #expect(try h.call("PsSetCreateProcessNotifyRoutineEx", image + 0x1000, 0) == expected)
+        }
+    }
+
+    @Test func obRegisterCallbacksChecksEveryPreAndPostRoutine() throws {
+        let h = try KernelHarness()
+        let entry = try h.driverModule(integrityForced: false)
+        let out = try h.buffer(8)
+        let registration = try CallbacksTests().registration(h, altitude: "321000")
+        #expect(try h.call("ObRegisterCallbacks", registration, out) == denied)
+        let flags = entry + UInt64(Layout.KldrDataTableEntry.flags)
+        try h.kernel.writeU32(flags, try h.kernel.readU32(flags) | 0x20)
+        // A post-operation outside the module fails the registration as a whole.
+        let pool = try h.call("ExAllocatePoolWithTag", 0x200, 0x100, 0x6B6F_6F48)
+        try h.kernel.writeU64(registration + 0x30 + 0x18, pool)
+        #expect(try h.call("ObRegisterCallbacks", registration, out) == denied)
+        #expect(h.kernel.takeDeferredRoutines().isEmpty)
+        try h.kernel.writeU64(registration + 0x30 + 0x18, 0x1_4000_7100)
+        #expect(try h.call("ObRegisterCallbacks", registration, out) == 0)
+        #expect(h.kernel.takeDeferredRoutines().map(\.routine) == [0x1_4000_7000, 0x1_4000_7100])
+    }
+
+    @Test func threadImageAndRegistryCallbacksAreNotChecked() throws {
+        let h = try KernelHarness()
+        try h.driverModule(integrityForced: false)
+        #expect(try h.call("PsSetCreateThreadNotifyRoutineEx", 0, 0x1_4000_4000) == 0)
+        #expect(try h.call("PsSetLoadImageNotifyRoutineEx", 0x1_4000_5000, 0) == 0)
+        let cookie = try h.buffer(8), altitude = try h.kernel.makeUnicodeString("360000", name: "a")
+        #expect(try h.call("CmRegisterCallbackEx", 0x1_4000_8000, altitude, 0, 0, cookie, 0) == 0)
     }
 }

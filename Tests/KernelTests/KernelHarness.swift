@@ -38,6 +38,19 @@ final class KernelHarness {
         return address
     }
 
+    /// A loaded-module entry "test.sys" covering [0x1_4000_0000, +0x10000), where tests put the
+    /// routines they register; `integrityForced` sets LDRP_IMAGE_INTEGRITY_FORCED (0x20) in its
+    /// Flags, as the loader does for an image linked with /INTEGRITYCHECK. Returns the entry.
+    @discardableResult
+    func driverModule(integrityForced: Bool) throws -> UInt64 {
+        let entry = try kernel.addLoadedModule(name: "test.sys", path: "\\SystemRoot\\System32\\drivers\\test.sys",
+                                               base: 0x1_4000_0000, size: 0x10000, entryPoint: 0)
+        let flags = entry + UInt64(Layout.KldrDataTableEntry.flags)
+        let value = try kernel.readU32(flags)
+        try kernel.writeU32(flags, integrityForced ? value | 0x20 : value & ~0x20)
+        return entry
+    }
+
     /// A NUL-terminated byte string in guest memory.
     func ansi(_ text: String) throws -> UInt64 {
         let address = try buffer(text.utf8.count + 1)

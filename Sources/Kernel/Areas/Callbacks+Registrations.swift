@@ -141,6 +141,10 @@ extension CallbacksArea {
             // Only process, thread and desktop objects support callbacks.
             guard let kind, ["Process", "Thread", "Desktop"].contains(kind), mask != 0, mask & ~3 == 0,
                   pre != 0 || post != 0 else { return UInt64(NTStatus.invalidParameter) }
+            // Each routine must live in an image linked with /INTEGRITYCHECK (Callbacks+Integrity.swift).
+            for routine in [pre, post] where routine != 0 {
+                guard try kernel.verifyCallbackFunction(call, routine) else { return UInt64(NTStatus.accessDenied) }
+            }
             let operation: UInt32 = mask & 1 != 0 ? 1 : 2
             if pre != 0 {
                 let info = try kernel.cbOperationInformation(kind: kind, type: type, operation: operation, post: false)

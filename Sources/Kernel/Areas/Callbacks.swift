@@ -44,6 +44,8 @@ enum CallbacksArea {
             state.processRoutines.remove(at: index)
             return UInt64(NTStatus.success)
         }
+        // The Ex routines must live in an image linked with /INTEGRITYCHECK (Callbacks+Integrity.swift).
+        if ex, !(try kernel.verifyCallbackFunction(call, routine)) { return UInt64(NTStatus.accessDenied) }
         guard routine != 0, !state.processRoutines.contains(where: { $0.routine == routine }),
               state.processRoutines.count < maxRoutines else { return UInt64(NTStatus.invalidParameter) }
         state.processRoutines.append((routine, ex))

@@ -1,6 +1,7 @@
 /// Zw/NtQuerySystemInformation. Class 103 (SystemCodeIntegrityInformation)
 /// is how drivers learn whether HVCI is on: CODEINTEGRITY_OPTION_ENABLED
 /// (0x01) always, HVCI_KMCI_ENABLED (0x400) exactly when the run has HVCI on.
+/// The other modeled classes are in SystemInformation+Classes.swift.
 enum SystemInformationArea {
     static let handlers: [String: KernelHandler] = [
         "ZwQuerySystemInformation": { try query($0) },
@@ -27,6 +28,9 @@ enum SystemInformationArea {
         case FirmwareTablesArea.informationClass:
             return try FirmwareTablesArea.query(call, buffer: buffer, length: length, returned: returned)
         default:
+            if let handler = classHandler(infoClass) {
+                return UInt64(try handler(call, buffer, length, returned))
+            }
             call.note("information class \(infoClass) not modeled")
             return UInt64(NTStatus.invalidInfoClass)
         }
