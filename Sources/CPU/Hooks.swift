@@ -219,6 +219,13 @@ extension Engine {
         }, "hook cpuid")
     }
 
+    /// Unregisters every hook and releases the closures. Hook closures often
+    /// hold the objects that hold this engine; dropping them ends such cycles
+    /// so the engine (and Unicorn's memory) is freed when its owners let go.
+    public func removeAllHooks() {
+        for raw in Array(hooks.keys) { removeHook(HookHandle(raw: raw)) }
+    }
+
     /// Unregisters a hook and releases its closure. Unknown handles are ignored.
     public func removeHook(_ handle: HookHandle) {
         guard let box = hooks.removeValue(forKey: handle.raw) else { return }

@@ -14,17 +14,43 @@ public enum DriverRunner {
     public static func run(_ file: PEFile, name: String, options: RunOptions) -> RunResult {
         var result = RunResult(hvci: options.hvci, enforcement: options.enforcement, loadFailure: nil, imageBase: nil,
                                entryPoints: [], debugOutput: [], fallbacks: [:])
+        runSession(file, name: name, options: options, into: &result)
+        // The machine is gone now; the faulting instructions are disassembled from their saved bytes.
+        disassembleFindings(in: &result)
+        return result
+    }
+
+    /// Everything that needs the emulator. Returns the closed session (tests check that
+    /// nothing else keeps it alive); dropping it frees the engine, memory and kernel.
+    @discardableResult
+    static func runSession(_ file: PEFile, name: String, options: RunOptions, into result: inout RunResult) -> Session? {
         let session: Session
         do {
             session = try Session(name: name, options: options)
         } catch {
             result.loadFailure = "the emulator could not start: \(error)"
-            return result
+            return nil
         }
         runEntryPoints(file, name: name, options: options, session: session, into: &result)
         result.debugOutput = session.kernel.debugOutput
         result.fallbacks = session.kernel.fallbackHits
-        return result
+        session.close()
+        return session
+    }
+
+    /// Fills in the instruction text of findings that kept only the bytes (Capstone is
+    /// loaded here, if at all, after the run's memory has been given back).
+    private static func disassembleFindings(in result: inout RunResult) {
+        guard result.findings.contains(where: { $0.instruction == nil && !$0.instructionBytes.isEmpty }),
+              let disassembler = try? Disassembler() else { return }
+        for entry in result.entryPoints.indices {
+            for index in result.entryPoints[entry].findings.indices {
+                let finding = result.entryPoints[entry].findings[index]
+                guard finding.instruction == nil, !finding.instructionBytes.isEmpty, let site = finding.site else { continue }
+                result.entryPoints[entry].findings[index].instruction =
+                    disassembler.decode(finding.instructionBytes, at: site.address)?.text
+            }
+        }
     }
 
     private static func runEntryPoints(_ file: PEFile, name: String, options: RunOptions, session: Session,
@@ -125,6 +151,7 @@ final class Session {
         // Call stacks and exception dispatch unwind with .pdata; the stack scan fills in past it.
         Unwinder.attach(image, to: kernel, fallback: walker.returnAddresses(from:))
         var converter = ViolationFindings(memory: memory, symbolize: symbolize, stack: walker.returnAddresses(from:))
+        converter.disassembleNow = trace != nil
         converter.refineOwner = { [unowned kernel] in kernel.poolBlockDescription(containing: $0) }
         self.converter = converter
         memory.onEvent = { [unowned self] event in
@@ -135,6 +162,24 @@ final class Session {
             trace?("[trap] \(finding.code) \(finding.title) at \(finding.site?.symbol ?? "?")"
                    + (finding.instruction.map { ": \($0)" } ?? ""))
         }
+    }
+
+    /// Ends the run's reference cycles (engine hooks, memory and kernel callbacks
+    /// that capture each other), so the engine, Unicorn's translation buffer and
+    /// guest memory are freed when the session goes: before the report is
+    /// rendered, and before the second run of `--hvci both`.
+    func close() {
+        engine.removeAllHooks()
+        memory.onEvent = nil
+        memory.decide = nil
+        kernel.onFinding = nil
+        kernel.beforeCall = nil
+        kernel.onTrace = nil
+        kernel.exceptionImageLookup = nil
+        kernel.symbolize = { "0x" + String($0, radix: 16) }
+        kernel.callStack = { _, _ in [] }
+        converter = nil
+        watch = nil
     }
 
     /// The findings recorded since the last call, in the order they happened (control-register
