@@ -59,12 +59,17 @@ public struct Finding: Sendable, Equatable {
     public var site: CodeSite?
     /// Run time only: the disassembled faulting instruction.
     public var instruction: String?
+    /// Run time only: the faulting instruction's bytes, kept so that its text
+    /// can be disassembled after the run (see DriverRunner) rather than while
+    /// the emulator's memory is still in use.
+    public var instructionBytes: [UInt8]
     /// Run time only: the call stack, innermost first, after `site`.
     public var stack: [CodeSite]
 
     public init(code: String, title: String, severity: Severity, phase: Phase, section: String? = nil,
                 fix: String, bugCheck: BugCheck? = nil, details: [(key: String, value: String)] = [],
-                site: CodeSite? = nil, instruction: String? = nil, stack: [CodeSite] = []) {
+                site: CodeSite? = nil, instruction: String? = nil, instructionBytes: [UInt8] = [],
+                stack: [CodeSite] = []) {
         self.code = code
         self.title = title
         self.severity = severity
@@ -75,6 +80,7 @@ public struct Finding: Sendable, Equatable {
         self.details = details
         self.site = site
         self.instruction = instruction
+        self.instructionBytes = instructionBytes
         self.stack = stack
     }
 

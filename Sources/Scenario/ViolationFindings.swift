@@ -12,6 +12,14 @@ struct ViolationFindings {
     let stack: (UInt64) -> [UInt64]
     /// A finer owner than the memory model knows (the pool block inside a shared pool chunk).
     var refineOwner: (UInt64) -> String? = { _ in nil }
+    /// Disassemble at once (for --trace, which prints the instruction as it happens). Otherwise
+    /// only the bytes are kept and DriverRunner disassembles after the run: loading Capstone
+    /// while the emulator's memory is in use would add its ~4.7 MiB to the run's peak.
+    var disassembleNow = false
+
+    private func instructionText(_ rip: UInt64) -> String? {
+        disassembleNow ? memory.disassemble(at: rip)?.text : nil
+    }
 
     func finding(for event: MemoryEvent) -> Finding? {
         switch event {
@@ -22,7 +30,7 @@ struct ViolationFindings {
                            fix: "never clear CR0.WP to patch code or read-only data; HVCI makes such writes impossible (and PatchGuard bug checks 0x109)",
                            details: [(key: "target", value: hex(address)), (key: "owner", value: ownerText(address))]
                                + [(key: "hvci", value: memory.hvciEnabled ? "on" : "off")],
-                           site: site(rip), instruction: memory.disassemble(at: rip)?.text, stack: stackSites())
+                           site: site(rip), instruction: instructionText(rip), instructionBytes: memory.instructionBytes(at: rip), stack: stackSites())
         case .pageTableEdit(let edit):
             let gainsExecute = edit.after.rights.contains(.execute) && !edit.before.rights.contains(.execute)
             let becomesWX = edit.after.rights.isSuperset(of: [.write, .execute])
@@ -36,7 +44,7 @@ struct ViolationFindings {
                                      (key: "before", value: hex(edit.before.raw)), (key: "after", value: hex(edit.after.raw)),
                                      (key: "owner", value: ownerText(edit.virtualAddress)),
                                      (key: "hvci", value: memory.hvciEnabled ? "on" : "off")],
-                           site: site(rip), instruction: memory.disassemble(at: rip)?.text, stack: stackSites())
+                           site: site(rip), instruction: instructionText(rip), instructionBytes: memory.instructionBytes(at: rip), stack: stackSites())
         case .internalError(let text):
             return Finding(code: "EMULATOR_INTERNAL", title: "the memory model could not apply an action: \(text)",
                            severity: .warning, phase: .runtime, fix: "report this to the hvcisim maintainers")
@@ -57,7 +65,7 @@ struct ViolationFindings {
                     (key: "action", value: v.continued ? "logged and continued (audit)" : "stopped")]
         return Finding(code: code, title: title, severity: .error, phase: .runtime, fix: fix,
                        bugCheck: BugCheck(code: v.bugCheckCode, parameters: [hex(v.address), hex(v.pteBefore?.raw ?? 0), "0", "0"]),
-                       details: details, site: site(v.rip), instruction: memory.disassemble(at: v.rip)?.text,
+                       details: details, site: site(v.rip), instruction: instructionText(v.rip), instructionBytes: memory.instructionBytes(at: v.rip),
                        stack: stackSites())
     }
 
