@@ -20,7 +20,7 @@ public enum ExportTable {
         SynchronizationArea.handlers, TimeArea.handlers, DeferredArea.handlers,
         RegistryArea.handlers, FileArea.handlers, StringsArea.handlers, FormatArea.handlers,
         ExceptionsArea.handlers, HalArea.handlers, IrpArea.handlers, WdfLoaderArea.handlers,
-        IoDriversArea.handlers,
+        IoDriversArea.handlers, FilterManagerArea.handlers, RtlMiscArea.handlers,
     ]
 
     /// The names of every export with a handler of its own, sorted (`hvcisim apis`).
