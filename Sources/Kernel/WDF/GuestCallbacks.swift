@@ -30,6 +30,9 @@ final class GuestCallbacks {
     static let maxDepth = 32
     var pending: [Pending] = []
     var continuationSlot: UInt64 = 0
+    /// Set by a handler that abandons callbacks in flight (a blocked thread the scheduler leaves):
+    /// the stack pointer to return with instead of the finished callback's caller's.
+    var redirect: UInt64?
 }
 
 extension Kernel {
@@ -102,6 +105,11 @@ extension Kernel {
         let rax = try engine.read(.rax)
         call.note("callback 0x\(String(pending.routine, radix: 16)) returned 0x\(String(rax, radix: 16))")
         guard let value = try advance(entry: pending.entry, pending.then(rax)) else { return 0 }
+        if let redirect = callbacks.redirect {
+            callbacks.redirect = nil
+            try engine.write(.rsp, redirect)
+            return value
+        }
         // Finished: this slot's `ret` pops the original return address at `entry`.
         try engine.write(.rsp, pending.entry)
         return value

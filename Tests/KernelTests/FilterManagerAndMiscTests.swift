@@ -1,0 +1,233 @@
+import CPU
+import Testing
+@testable import Kernel
+
+struct FilterManagerTests {
+    /// An FLT_REGISTRATION with one operation (IRP_MJ_CREATE) and an unload callback.
+    private func registration(_ h: KernelHarness, version: UInt16 = 0x0203, size: UInt16 = 0x70) throws -> UInt64 {
+        let reg = try h.buffer(0x100)
+        let ops = try h.buffer(0x40)
+        try h.kernel.writeU8(ops, 0)              // IRP_MJ_CREATE
+        try h.kernel.writeU64(ops + 8, 0x1400_1000)
+        try h.kernel.writeU8(ops + 0x20, 0x80)    // IRP_MJ_OPERATION_END
+        try h.kernel.writeU16(reg, size)
+        try h.kernel.writeU16(reg + 2, version)
+        try h.kernel.writeU64(reg + 0x10, ops)
+        try h.kernel.writeU64(reg + 0x18, 0x1400_2000)
+        return reg
+    }
+
+    @Test func registerFilterChecksTheVersionAndRemembersCallbacks() throws {
+        let h = try KernelHarness()
+        let out = try h.buffer(8)
+        #expect(try h.call("FltRegisterFilter", 0x1000, registration(h, version: 0x0100), out) == UInt64(NTStatus.invalidParameter))
+        #expect(try h.call("FltRegisterFilter", 0x1000, registration(h, size: 0x20), out) == UInt64(NTStatus.invalidParameter))
+        #expect(try h.call("FltRegisterFilter", 0x1000, registration(h), out) == 0)
+        let filter = try h.kernel.readU64(out)
+        let registered = try #require(FilterManagerArea.registeredFilters(h.kernel)[filter])
+        #expect(registered.unload == 0x1400_2000)
+        #expect(registered.operations.count == 1 && registered.operations[0].pre == 0x1400_1000)
+        #expect(try h.call("FltStartFiltering", filter) == 0)
+        #expect(try h.call("FltStartFiltering", 0x1234) == UInt64(NTStatus.invalidParameter))
+        try h.call("FltUnregisterFilter", filter)
+        #expect(FilterManagerArea.registeredFilters(h.kernel).isEmpty)
+    }
+
+    @Test func communicationPortNamesAreUniqueAndCallbacksRequired() throws {
+        let h = try KernelHarness()
+        let out = try h.buffer(8)
+        try h.call("FltRegisterFilter", 0x1000, registration(h), out)
+        let filter = try h.kernel.readU64(out)
+        let name = try h.buffer(16)
+        try h.call("RtlInitUnicodeString", name, try h.wide("\\MyPort"))
+        let attributes = try h.buffer(0x30)
+        try h.kernel.writeU32(attributes, 0x30)
+        try h.kernel.writeU64(attributes + 0x10, name)
+        let port = try h.buffer(8)
+        #expect(try h.call("FltCreateCommunicationPort", filter, port, attributes, 0, 0, 0x2000, 0x3000, 1)
+                == UInt64(NTStatus.invalidParameter))
+        #expect(try h.call("FltCreateCommunicationPort", filter, port, attributes, 0, 0x1000, 0x2000, 0x3000, 1) == 0)
+        #expect(try h.kernel.readU64(port) != 0)
+        #expect(try h.call("FltCreateCommunicationPort", filter, port, attributes, 0, 0x1000, 0x2000, 0x3000, 1)
+                == UInt64(NTStatus.objectNameCollision))
+        try h.call("FltCloseCommunicationPort", try h.kernel.readU64(port))
+        #expect(try h.call("FltCreateCommunicationPort", filter, port, attributes, 0, 0x1000, 0x2000, 0x3000, 1) == 0)
+    }
+
+    @Test func defaultSecurityDescriptorHasADaclForSystemAndAdministrators() throws {
+        let h = try KernelHarness()
+        let out = try h.buffer(8)
+        #expect(try h.call("FltBuildDefaultSecurityDescriptor", out, 0x1F0001) == 0)
+        let sd = try h.kernel.readU64(out)
+        #expect(try h.kernel.readU8(sd) == 1)
+        #expect(try h.kernel.readU16(sd + 2) & 0x8004 == 0x8004) // self-relative, DACL present
+        #expect(try h.call("RtlValidSecurityDescriptor", sd) == 1)
+        try h.call("FltFreeSecurityDescriptor", sd)
+    }
+
+    @Test func pushLocksAreExclusiveAndShared() throws {
+        let h = try KernelHarness()
+        let lock = try h.buffer(8)
+        try h.kernel.writeU64(lock, 0xFF)
+        try h.call("FltInitializePushLock", lock)
+        #expect(try h.kernel.readU64(lock) == 0)
+        try h.call("FltAcquirePushLockShared", lock)
+        try h.call("FltAcquirePushLockSharedEx", lock, 0)
+        #expect(try h.kernel.readU64(lock) == 0x21)
+        #expect { try h.call("FltAcquirePushLockExclusive", lock) } throws: { $0 is KernelStop }
+        try h.call("FltReleasePushLock", lock)
+        try h.call("FltReleasePushLockEx", lock, 0)
+        try h.call("FltAcquirePushLockExclusiveEx", lock, 0)
+        #expect(try h.kernel.readU64(lock) == 1)
+    }
+
+    @Test func enumerationListsTheSystemFiltersWithNames() throws {
+        let h = try KernelHarness()
+        let count = try h.buffer(4)
+        #expect(try h.call("FltEnumerateFilters", 0, 0, count) == UInt64(NTStatus.bufferTooSmall))
+        let n = try h.kernel.readU32(count)
+        #expect(n == UInt32(FilterManagerArea.systemFilters.count))
+        let list = try h.buffer(8 * Int(n))
+        #expect(try h.call("FltEnumerateFilters", list, UInt64(n), count) == 0)
+        let info = try h.buffer(0x100), returned = try h.buffer(4)
+        #expect(try h.call("FltGetFilterInformation", try h.kernel.readU64(list + 8), 1, info, 0x100, returned) == 0)
+        let length = Int(try h.kernel.readU16(info + 0x10)), offset = UInt64(try h.kernel.readU16(info + 0x12))
+        let name = try h.kernel.readBytes(info + offset, count: length)
+        #expect(String(decoding: stride(from: 0, to: name.count, by: 2).map { UInt16(name[$0]) }, as: UTF16.self) == "WdFilter")
+        #expect(try h.call("FltGetFilterInformation", try h.kernel.readU64(list), 1, info, 4, returned) == UInt64(NTStatus.bufferTooSmall))
+    }
+
+    @Test func routineAddressOnlyForFilterManagerExports() throws {
+        let h = try KernelHarness()
+        #expect(try h.call("FltGetRoutineAddress", try h.ansi("FltRegisterFilter")) != 0)
+        #expect(try h.call("FltGetRoutineAddress", try h.ansi("FltNoSuchRoutine")) == 0)
+    }
+}
+
+struct IoDriversTests {
+    @Test func createDriverCallsTheInitRoutineWithANamedDriverObject() throws {
+        let h = try KernelHarness()
+        let name = try h.buffer(16)
+        try h.call("RtlInitUnicodeString", name, try h.wide("\\Driver\\Hidden"))
+        _ = try h.call("IoCreateDriver", name, 0x1400_5000)
+        // The init routine is entered as a guest call: RIP points at it, RCX is the new object.
+        #expect(try h.engine.read(.rip) == 0x1400_5000)
+        let driver = try h.engine.read(.rcx)
+        #expect(try h.kernel.readU16(driver) == 4) // IO_TYPE_DRIVER
+        #expect(try h.kernel.readUnicodeString(driver + 0x38) == "\\Driver\\Hidden")
+        #expect(try h.engine.read(.rdx) == 0) // no registry path
+        #expect(try h.call("IoCreateDriver", name, 0x1400_5000) == UInt64(NTStatus.objectNameCollision))
+    }
+
+    @Test func removeLockRefusesAcquiresAfterRemoval() throws {
+        let h = try KernelHarness()
+        let lock = try h.buffer(0x20)
+        try h.call("IoInitializeRemoveLockEx", lock, 0x6B636F4C, 0, 0, 0x20)
+        #expect(try h.kernel.readU32(lock + 4) == 1)
+        #expect(try h.call("IoAcquireRemoveLockEx", lock, 1, 0, 0, 0x20) == 0)
+        #expect(try h.kernel.readU32(lock + 4) == 2)
+        try h.call("IoReleaseRemoveLockAndWaitEx", lock, 1, 0x20)
+        #expect(try h.kernel.readU32(lock + 4) == 0)
+        #expect(try h.kernel.readU32(lock + 8 + 4) == 1) // RemoveEvent signalled
+        #expect(try h.call("IoAcquireRemoveLockEx", lock, 1, 0, 0, 0x20) == 0xC000_0056)
+        #expect(try h.kernel.readU32(lock + 4) == 0)
+    }
+
+    @Test func startPacketQueuesWhileTheDeviceIsBusy() throws {
+        let h = try KernelHarness()
+        let driver = try h.buffer(0x150), device = try h.buffer(0x150)
+        try h.kernel.writeU64(device + 8, driver)
+        try h.kernel.writeU64(driver + 0x60, 0x1400_6000) // DriverStartIo
+        _ = try h.call("IoStartPacket", device, 0xAAA0, 0, 0)
+        #expect(try h.engine.read(.rip) == 0x1400_6000)
+        #expect(try h.kernel.readU64(device + 0x20) == 0xAAA0)
+        try h.engine.write(.rip, 0)
+        _ = try h.call("IoStartPacket", device, 0xBBB0, 0, 0)
+        #expect(try h.engine.read(.rip) == 0) // queued, StartIo not called
+        _ = try h.call("IoStartNextPacket", device, 0)
+        #expect(try h.kernel.readU64(device + 0x20) == 0xBBB0)
+        _ = try h.call("IoStartNextPacket", device, 0)
+        #expect(try h.kernel.readU64(device + 0x20) == 0)
+    }
+}
+
+struct WaitRunsQueuedWorkTests {
+    @Test func infiniteWaitOnAThreadRunsTheThreadInsteadOfStopping() throws {
+        let h = try KernelHarness()
+        let out = try h.buffer(8)
+        try h.call("PsCreateSystemThread", out, 0, 0, 0, 0, 0x1400_7000, 0xC7)
+        let handle = try h.kernel.readU64(out)
+        let object = try h.buffer(8)
+        try h.call("ObReferenceObjectByHandle", handle, 0, 0, 0, object, 0)
+        _ = try h.call("KeWaitForSingleObject", try h.kernel.readU64(object), 0, 0, 0, 0)
+        #expect(try h.engine.read(.rip) == 0x1400_7000)
+        #expect(try h.engine.read(.rcx) == 0xC7)
+        #expect(h.kernel.deferredRoutines.isEmpty)
+    }
+}
+
+struct RtlMiscTests {
+    @Test func versionChecksCompareWithTheReportedVersion() throws {
+        let h = try KernelHarness()
+        var mask = try h.call("VerSetConditionMask", 0, 2, 3)  // major >= 
+        mask = try h.call("VerSetConditionMask", mask, 1, 3)    // minor >=
+        #expect(mask == (3 << 3) | 3)
+        let info = try h.buffer(0x11C)
+        try h.kernel.writeU32(info, 0x11C)
+        try h.kernel.writeU32(info + 4, 6)
+        try h.kernel.writeU32(info + 8, 3)
+        #expect(try h.call("RtlVerifyVersionInfo", info, 3, mask) == 0)          // 10.0 >= 6.3
+        try h.kernel.writeU32(info + 4, 11)
+        #expect(try h.call("RtlVerifyVersionInfo", info, 3, mask) == UInt64(NTStatus.revisionMismatch))
+        try h.kernel.writeU32(info + 0xC, 19045)
+        #expect(try h.call("RtlVerifyVersionInfo", info, 4, try h.call("VerSetConditionMask", 0, 4, 1)) == 0)
+        #expect(try h.call("RtlVerifyVersionInfo", info, 0, mask) == UInt64(NTStatus.invalidParameter))
+    }
+
+    @Test func randomUpdatesTheSeedAndStaysBelowMaxLong() throws {
+        let h = try KernelHarness()
+        let seed = try h.buffer(4)
+        try h.kernel.writeU32(seed, 12345)
+        let a = try h.call("RtlRandomEx", seed)
+        let stored = UInt64(try h.kernel.readU32(seed))
+        #expect(a < 0x7FFF_FFFF && stored == a)
+        let b = try h.call("RtlRandomEx", seed)
+        #expect(a != b)
+    }
+
+    @Test func uuidsAreVersionFourAndDistinct() throws {
+        let h = try KernelHarness()
+        let a = try h.buffer(16), b = try h.buffer(16)
+        #expect(try h.call("ExUuidCreate", a) == 0)
+        try h.call("ExUuidCreate", b)
+        #expect(try h.kernel.readU8(a + 7) >> 4 == 4)
+        let uuidA = try h.kernel.readBytes(a, count: 16), uuidB = try h.kernel.readBytes(b, count: 16)
+        #expect(uuidA != uuidB)
+    }
+
+    @Test func ansiCharConversionAdvancesThePointer() throws {
+        let h = try KernelHarness()
+        let text = try h.buffer(4)
+        try h.kernel.writeBytes(text, [0x41, 0x80])
+        let pointer = try h.buffer(8)
+        try h.kernel.writeU64(pointer, text)
+        #expect(try h.call("RtlAnsiCharToUnicodeChar", pointer) == 0x41)
+        #expect(try h.call("RtlAnsiCharToUnicodeChar", pointer) == 0x20AC) // Euro sign in Windows-1252
+        #expect(try h.kernel.readU64(pointer) == text + 2)
+    }
+
+    @Test func debuggerAndPowerAndImageHeader() throws {
+        let h = try KernelHarness()
+        #expect(try h.call("KdChangeOption", 0, 0, 0, 0, 0, 0) == 0xC000_0354)
+        #expect(try h.call("KdDisableDebugger") == 0)
+        #expect(try h.call("PoSetPowerState", 0x5000, 1, 4) == 1)  // was D0
+        #expect(try h.call("PoSetPowerState", 0x5000, 1, 1) == 4)  // was D3
+        let image = try h.buffer(0x200)
+        try h.kernel.writeU16(image, 0x5A4D)
+        try h.kernel.writeU32(image + 0x3C, 0x80)
+        try h.kernel.writeU32(image + 0x80, 0x4550)
+        #expect(try h.call("RtlImageNtHeader", image) == image + 0x80)
+        try h.kernel.writeU32(image + 0x80, 0)
+        #expect(try h.call("RtlImageNtHeader", image) == 0)
+    }
+}
