@@ -8,6 +8,8 @@ indirect enum GuestStep {
     /// Call the driver routine at `routine` with `arguments` (x64 convention);
     /// when it returns, `then` gets its RAX and says what comes next.
     case call(UInt64, [UInt64], then: (UInt64) throws -> GuestStep)
+    /// The same on another stack (a system thread's own), its frame below `stackTop`.
+    case callOnStack(UInt64, [UInt64], stackTop: UInt64, then: (UInt64) throws -> GuestStep)
 }
 
 /// Calls from the framework model into the driver (EvtIoDeviceControl from the
@@ -33,6 +35,15 @@ final class GuestCallbacks {
     /// Set by a handler that abandons callbacks in flight (a blocked thread the scheduler leaves):
     /// the stack pointer to return with instead of the finished callback's caller's.
     var redirect: UInt64?
+    /// Callbacks a handler resumes (a blocked thread continuing), added once the current step is set up.
+    var adopted: [Pending] = []
+
+    /// The frame (return-address slot) of a callback with `argumentCount` arguments entered below
+    /// `top`: 0x80 bytes of headroom, room for the arguments, RSP ≡ 8 (mod 16) at entry.
+    static func frame(below top: UInt64, argumentCount: Int) -> UInt64 {
+        let stackArguments = UInt64(max(0, min(argumentCount, 16) - 4))
+        return ((top &- 0x80 &- stackArguments &* 8 &- 0x20) & ~0xF) &- 8
+    }
 }
 
 extension Kernel {
@@ -47,7 +58,11 @@ extension Kernel {
     private func advance(entry: UInt64, _ first: GuestStep) throws -> UInt64? {
         let callbacks = guestCallbacks
         // Frames at or below this one belong to calls that never came back (a fault ended them).
-        callbacks.pending.removeAll { $0.entry <= entry }
+        // (Only on the same stack: threads run inside waits have stacks of their own.)
+        let stack = memory.allocation(containing: entry)?.base
+        callbacks.pending.removeAll { $0.entry <= entry && memory.allocation(containing: $0.entry)?.base == stack }
+        callbacks.pending += callbacks.adopted
+        callbacks.adopted = []
         var step = first
         var skipped = 0
         while true {
@@ -60,14 +75,22 @@ extension Kernel {
                     step = try then(0)
                     continue
                 }
-                try enterGuest(routine: routine, arguments: arguments, entry: entry, then: then)
+                try enterGuest(routine: routine, arguments: arguments, entry: entry, stackTop: entry, then: then)
+                return nil
+            case let .callOnStack(routine, arguments, stackTop, then):
+                guard routine != 0, callbacks.pending.count < GuestCallbacks.maxDepth, skipped < 64 else {
+                    skipped += 1
+                    step = try then(0)
+                    continue
+                }
+                try enterGuest(routine: routine, arguments: arguments, entry: entry, stackTop: stackTop, then: then)
                 return nil
             }
         }
     }
 
     /// Points the CPU at `routine` with a frame below `entry` whose return address is the continuation slot.
-    private func enterGuest(routine: UInt64, arguments: [UInt64], entry: UInt64,
+    private func enterGuest(routine: UInt64, arguments: [UInt64], entry: UInt64, stackTop: UInt64,
                             then: @escaping (UInt64) throws -> GuestStep) throws {
         let callbacks = guestCallbacks
         if callbacks.continuationSlot == 0 {
@@ -76,9 +99,7 @@ extension Kernel {
             }
         }
         let arguments = Array(arguments.prefix(16))
-        let stackArguments = UInt64(max(0, arguments.count - 4))
-        // 0x80 bytes of headroom, room for the arguments, RSP ≡ 8 (mod 16) at the callback's entry.
-        let frame = ((entry &- 0x80 &- stackArguments &* 8 &- 0x20) & ~0xF) &- 8
+        let frame = GuestCallbacks.frame(below: stackTop, argumentCount: arguments.count)
         try writeU64(frame, callbacks.continuationSlot)
         for (index, value) in arguments.enumerated() {
             if index < 4 {
