@@ -231,3 +231,25 @@ struct RtlMiscTests {
         #expect(try h.call("RtlImageNtHeader", image) == 0)
     }
 }
+
+struct MoreFilterAndRandomTests {
+    @Test func parseFileNameSplitsTheFinalComponent() throws {
+        let h = try KernelHarness()
+        let name = try h.buffer(16)
+        try h.call("RtlInitUnicodeString", name, try h.wide("\\Device\\HarddiskVolume1\\dir\\file.txt:ads"))
+        let ext = try h.buffer(16), stream = try h.buffer(16), final = try h.buffer(16)
+        #expect(try h.call("FltParseFileName", name, ext, stream, final) == 0)
+        #expect(try h.kernel.readUnicodeString(ext) == "txt")
+        #expect(try h.kernel.readUnicodeString(stream) == ":ads")
+        #expect(try h.kernel.readUnicodeString(final) == "file.txt:ads")
+    }
+
+    @Test func genRandomFillsTheBufferAndNeedsAnRngChoice() throws {
+        let h = try KernelHarness()
+        let buffer = try h.buffer(32)
+        #expect(try h.call("BCryptGenRandom", 0, buffer, 32, 0) == UInt64(NTStatus.invalidHandle))
+        #expect(try h.call("BCryptGenRandom", 0, buffer, 32, 2) == 0)
+        let bytes = try h.kernel.readBytes(buffer, count: 32)
+        #expect(Set(bytes).count > 8)
+    }
+}

@@ -82,6 +82,7 @@ enum FilterManagerArea {
         "FltGetFilterInformation": { try filterInformation($0) },
         // FltGetVolumeFromInstance(Instance, *RetVolume): the model's filters have no instances.
         "FltGetVolumeFromInstance": { _ in UInt64(NTStatus.invalidParameter) },
+        "FltParseFileName": { try parseFileName($0) },
         "FltAllocatePoolAlignedWithTag": { call in
             // (Instance, PoolType, NumberOfBytes, Tag): ordinary pool (DV checks the pool type).
             try PoolArea.allocate(call, type: call.arg(1), size: call.arg(2), tag: call.arg32(3))
@@ -220,6 +221,31 @@ enum FilterManagerArea {
         _ = try SynchronizationArea.releasePushLock(call, exclusive: nil)
         SynchronizationArea.leaveCriticalRegion(call)
         return 0
+    }
+
+    /// FltParseFileName(FileName, Extension, Stream, FinalComponent): each optional output is set
+    /// to the part of FileName's buffer it names — the final path component (with any stream),
+    /// its extension (after the last '.', before the stream) and the stream (from the ':').
+    static func parseFileName(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel, source = try call.arg(0)
+        guard source != 0 else { return UInt64(NTStatus.invalidParameter) }
+        let length = Int(try kernel.readU16(source)) / 2, buffer = try kernel.readU64(source &+ 8)
+        let units: [UInt16] = length == 0 ? [] : try (0..<length).map { try kernel.readU16(buffer &+ UInt64($0 * 2)) }
+        let finalStart = (units.lastIndex(of: 0x5C) ?? -1) + 1 // after the last '\'
+        let streamStart = units[finalStart...].firstIndex(of: 0x3A) ?? length // ':'
+        let name = units[finalStart..<streamStart]
+        let extensionStart = name.lastIndex(of: 0x2E).map { $0 + 1 } ?? streamStart // '.'
+        func set(_ index: Int, from start: Int, to end: Int) throws {
+            let out = try call.arg(index)
+            guard out != 0 else { return }
+            let bytes = max(0, end - start) * 2
+            try kernel.writeUnicodeStringHeader(out, buffer: bytes == 0 ? 0 : buffer &+ UInt64(start * 2),
+                                                length: bytes, maximumLength: bytes)
+        }
+        try set(1, from: extensionStart, to: streamStart)
+        try set(2, from: streamStart, to: length)
+        try set(3, from: finalStart, to: length)
+        return UInt64(NTStatus.success)
     }
 
     // MARK: Enumeration

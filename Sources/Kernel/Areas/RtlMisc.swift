@@ -11,6 +11,7 @@ enum RtlMiscArea {
         "RtlRandomEx": { try random($0) },
         "RtlUniform": { try random($0) },
         "ExUuidCreate": { try createUuid($0) },
+        "BCryptGenRandom": { try genRandom($0) },
         "RtlAnsiCharToUnicodeChar": { try ansiCharToUnicode($0) },
         // No kernel debugger is attached: disabling it succeeds, changing its options reports it inactive.
         "KdDisableDebugger": { _ in UInt64(NTStatus.success) },
@@ -123,6 +124,25 @@ enum RtlMiscArea {
         let next = UInt32((current &* 0x7FFF_FFED &+ 0x7FFF_FFC3) % 0x7FFF_FFFF)
         try call.kernel.writeU32(seed, next)
         return UInt64(next)
+    }
+
+    /// BCryptGenRandom(Algorithm, Buffer, Count, Flags): fills Buffer with pseudo-random bytes
+    /// (reproducible per run). Without an algorithm handle only BCRYPT_USE_SYSTEM_PREFERRED_RNG (2)
+    /// is valid.
+    static func genRandom(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel, buffer = try call.arg(1), count = try call.arg32(2), flags = try call.arg32(3)
+        guard try call.arg(0) != 0 || flags & 2 != 0 else { return UInt64(NTStatus.invalidHandle) }
+        guard count <= 1 << 20, buffer != 0 || count == 0 else { return UInt64(NTStatus.invalidParameter) }
+        let state = miscState(kernel)
+        var bytes = [UInt8](repeating: 0, count: Int(count))
+        for index in bytes.indices {
+            state.uuidCounter &+= 0x9E37_79B9_7F4A_7C15
+            var value = state.uuidCounter
+            value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            bytes[index] = UInt8(truncatingIfNeeded: value >> 40)
+        }
+        try kernel.writeBytes(buffer, bytes)
+        return UInt64(NTStatus.success)
     }
 
     /// ExUuidCreate(Uuid): a version-4 (random) UUID, different on every call, reproducible per run.

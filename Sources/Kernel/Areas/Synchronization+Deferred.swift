@@ -36,10 +36,15 @@ extension SynchronizationArea {
     /// before the oldest one, one at a time, so a worker that never ends is only entered when
     /// nothing else could help).
     /// The value for RAX (or the guest call in flight).
-    static func waitRunningDeferred(_ call: KernelCall, objects: [UInt64] = [], waitAll: Bool = false,
+    /// Any wait that cannot be satisfied at once — infinite, or with a timeout (`timeout`, a
+    /// PLARGE_INTEGER) that is not zero — lets the others run first, before the model's clock is
+    /// advanced for it (a timer's due time, the timeout): on Windows they run while time passes.
+    static func waitRunningDeferred(_ call: KernelCall, objects: [UInt64] = [], waitAll: Bool = false, timeout: UInt64 = 0,
                                     _ wait: @escaping () throws -> UInt64) throws -> UInt64 {
         let kernel = call.kernel
-        let value = try kernel.runGuestStep(call, try waitStep(call, runs: 0, objects: objects, waitAll: waitAll, wait))
+        let timed = timeout == 0 || (try? kernel.readU64(timeout)) ?? 0 != 0
+        let value = try kernel.runGuestStep(call, try waitStep(call, runs: 0, objects: objects, waitAll: waitAll,
+                                                               timed: timed, wait))
         if let redirect = kernel.guestCallbacks.redirect {
             kernel.guestCallbacks.redirect = nil
             try kernel.engine.write(.rsp, redirect)
@@ -135,23 +140,35 @@ extension SynchronizationArea {
         return waitAll ? states.allSatisfy { $0 == .now } : states.contains(.now)
     }
 
-    private static func waitStep(_ call: KernelCall, runs: Int, objects: [UInt64], waitAll: Bool,
+    private static func waitStep(_ call: KernelCall, runs: Int, objects: [UInt64], waitAll: Bool, timed: Bool,
                                  _ wait: @escaping () throws -> UInt64) throws -> GuestStep {
-        let kernel = call.kernel
+        if timed, !objects.isEmpty, !isReady(call.kernel, objects: objects, waitAll: waitAll),
+           let step = try schedule(call, runs: runs, objects: objects, waitAll: waitAll, timed: timed, wait) {
+            return step
+        }
         do {
             return .finish(try wait())
         } catch KernelStop.unsatisfiableWait(let what) {
-            if try resumeReadyWaiter(call, objects: objects, waitAll: waitAll, wait) { return .finish(0) }
-            guard runs < maxDeferredRuns else { throw KernelStop.unsatisfiableWait(what) }
-            let retry = { try waitStep(call, runs: runs + 1, objects: objects, waitAll: waitAll, wait) }
-            if let step = try resumeBlocked(call, objects: objects, waitAll: waitAll, wait, then: retry) { return step }
-            guard let index = nextRoutine(kernel, preferring: objects) else { throw KernelStop.unsatisfiableWait(what) }
-            let routine = kernel.deferredRoutines.remove(at: index)
-            call.note("would block: runs queued \(routine.kind) \(kernel.symbolize(routine.routine)) first, as Windows' scheduler would")
-            let frame = WaitFrame(routine: routine, thread: 0, entry: call.stackPointer, registers: saveRegisters(kernel),
-                                  irql: currentIrql(kernel), objects: objects, waitAll: waitAll, wait: wait)
-            return try run(call, frame, then: retry)
+            if let step = try schedule(call, runs: runs, objects: objects, waitAll: waitAll, timed: timed, wait) { return step }
+            throw KernelStop.unsatisfiableWait(what)
         }
+    }
+
+    /// What runs instead of the blocked caller: a satisfied outer waiter, a set-aside routine whose
+    /// wait is satisfied, or a queued routine. Nil when there is nothing.
+    private static func schedule(_ call: KernelCall, runs: Int, objects: [UInt64], waitAll: Bool, timed: Bool,
+                                 _ wait: @escaping () throws -> UInt64) throws -> GuestStep? {
+        let kernel = call.kernel
+        if try resumeReadyWaiter(call, objects: objects, waitAll: waitAll, wait) { return .finish(0) }
+        guard runs < maxDeferredRuns else { return nil }
+        let retry = { try waitStep(call, runs: runs + 1, objects: objects, waitAll: waitAll, timed: timed, wait) }
+        if let step = try resumeBlocked(call, objects: objects, waitAll: waitAll, wait, then: retry) { return step }
+        guard let index = nextRoutine(kernel, preferring: objects) else { return nil }
+        let routine = kernel.deferredRoutines.remove(at: index)
+        call.note("would block: runs queued \(routine.kind) \(kernel.symbolize(routine.routine)) first, as Windows' scheduler would")
+        let frame = WaitFrame(routine: routine, thread: 0, entry: call.stackPointer, registers: saveRegisters(kernel),
+                              irql: currentIrql(kernel), objects: objects, waitAll: waitAll, wait: wait)
+        return try run(call, frame, then: retry)
     }
 
     /// The current routine blocks: if a waiter further out is satisfied now, the routines between

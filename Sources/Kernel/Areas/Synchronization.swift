@@ -69,25 +69,27 @@ enum SynchronizationArea {
         // Waits
         // Each may first run queued threads / work items / DPCs (Synchronization+Deferred.swift).
         "KeWaitForSingleObject": { call in
-            try waitRunningDeferred(call, objects: [call.arg(0)]) {
+            try waitRunningDeferred(call, objects: [call.arg(0)], timeout: call.arg(4)) {
                 UInt64(try wait(call, objects: [call.arg(0)], waitAll: false, timeout: call.arg(4)))
             }
         },
         "KeWaitForMutexObject": { call in
-            try waitRunningDeferred(call, objects: [call.arg(0)]) {
+            try waitRunningDeferred(call, objects: [call.arg(0)], timeout: call.arg(4)) {
                 UInt64(try wait(call, objects: [call.arg(0)], waitAll: false, timeout: call.arg(4)))
             }
         },
         "KeWaitForMultipleObjects": { call in
-            try waitRunningDeferred(call, objects: waitedObjects(call), waitAll: call.arg32(2) == 0) { try waitMultiple(call) }
+            try waitRunningDeferred(call, objects: waitedObjects(call), waitAll: call.arg32(2) == 0, timeout: call.arg(6)) {
+                try waitMultiple(call)
+            }
         },
         "ZwWaitForSingleObject": { call in
-            try waitRunningDeferred(call, objects: objects(call.kernel, handles: [call.arg(0)])) {
+            try waitRunningDeferred(call, objects: objects(call.kernel, handles: [call.arg(0)]), timeout: call.arg(2)) {
                 try waitHandles(call, handles: [call.arg(0)], waitAll: false, timeout: call.arg(2))
             }
         },
         "NtWaitForSingleObject": { call in
-            try waitRunningDeferred(call, objects: objects(call.kernel, handles: [call.arg(0)])) {
+            try waitRunningDeferred(call, objects: objects(call.kernel, handles: [call.arg(0)]), timeout: call.arg(2)) {
                 try waitHandles(call, handles: [call.arg(0)], waitAll: false, timeout: call.arg(2))
             }
         },
