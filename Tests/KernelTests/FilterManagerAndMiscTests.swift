@@ -253,3 +253,30 @@ struct MoreFilterAndRandomTests {
         #expect(Set(bytes).count > 8)
     }
 }
+
+struct PagesForMdlTests {
+    @Test func pagesForMdlDescribeFramesAndMapWithoutExecute() throws {
+        let h = try KernelHarness()
+        #expect(try h.call("MmAllocatePagesForMdl", 0, UInt64.max, 0, 0) == 0)
+        let mdl = try h.call("MmAllocatePagesForMdl", 0, UInt64.max, 0, 0x1800)
+        #expect(mdl != 0)
+        #expect(try h.kernel.readU32(mdl + 0x28) == 0x2000)
+        #expect(try h.kernel.readU64(mdl + 0x30) != 0 && h.kernel.readU64(mdl + 0x38) != 0)
+        let va = try h.call("MmMapLockedPagesSpecifyCache", mdl, 0, 1, 0, 0, 0x4000_0010)
+        #expect(va != 0)
+        try h.kernel.writeU32(va, 0xDEAD_BEEF)
+        #expect(h.kernel.findings.isEmpty)
+        try h.call("MmUnmapLockedPages", va, mdl)
+        try h.call("MmFreePagesFromMdl", mdl)
+        #expect(try h.kernel.readU32(mdl + 0x28) == 0)
+    }
+
+    @Test func initializeSListHeadEmptiesTheHeader() throws {
+        let h = try KernelHarness()
+        let head = try h.buffer(16)
+        try h.kernel.writeU64(head, 0x1234)
+        try h.call("InitializeSListHead", head)
+        #expect(try h.call("ExQueryDepthSList", head) == 0)
+        #expect(try h.kernel.readU64(head) == 0)
+    }
+}
