@@ -280,3 +280,48 @@ struct PagesForMdlTests {
         #expect(try h.kernel.readU64(head) == 0)
     }
 }
+
+/// Guest code for the scheduler: a worker thread serving requests in a loop and a caller that
+/// posts two requests and waits for each.
+struct SchedulerTests {
+    private func imm64(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+
+    /// mov rax, target; call rax
+    private func callAbs(_ target: UInt64) -> [UInt8] { [0x48, 0xB8] + imm64(target) + [0xFF, 0xD0] }
+
+    /// KeWaitForSingleObject(object, 0, 0, 0, NULL)
+    private func wait(_ object: UInt64, _ keWait: UInt64) -> [UInt8] {
+        [0x48, 0xB9] + imm64(object) + [0x31, 0xD2, 0x45, 0x31, 0xC0, 0x45, 0x31, 0xC9]
+            + [0x48, 0xC7, 0x44, 0x24, 0x20, 0, 0, 0, 0] + callAbs(keWait)
+    }
+
+    @Test func aWorkerThreadBlocksBetweenRequestsAndIsResumedForTheNext() throws {
+        let h = try KernelHarness(hvci: false)
+        let k = h.kernel
+        let keWait = try k.resolve(module: "ntoskrnl.exe", function: "KeWaitForSingleObject")
+        let keSetEvent = try k.resolve(module: "ntoskrnl.exe", function: "KeSetEvent")
+        let keRelease = try k.resolve(module: "ntoskrnl.exe", function: "KeReleaseSemaphore")
+        let semaphore = try h.buffer(0x20), done = try h.buffer(0x18), counter = try h.buffer(8)
+        try h.call("KeInitializeSemaphore", semaphore, 0, 10)
+        try h.call("KeInitializeEvent", done, 1, 0)
+        // Worker(ctx): push rbx; sub rsp,0x30; mov rbx,rcx; loop: wait(sem); inc [rbx]; KeSetEvent(done); jmp loop
+        var body = wait(semaphore, keWait) + [0x48, 0xFF, 0x03]
+            + [0x48, 0xB9] + imm64(done) + [0x31, 0xD2, 0x45, 0x31, 0xC0] + callAbs(keSetEvent)
+        body += [0xEB, UInt8(bitPattern: Int8(-(body.count + 2)))]
+        let worker = try h.code([0x53, 0x48, 0x83, 0xEC, 0x30, 0x48, 0x89, 0xCB] + body)
+        // Main: push rbx; sub rsp,0x30; mov ebx,2; loop: KeReleaseSemaphore(sem,0,1,0); wait(done); dec ebx; jnz loop
+        //       mov rax,counter; mov rax,[rax]; add rsp,0x30; pop rbx; ret
+        var loop = [0x48, 0xB9] + imm64(semaphore) + [0x31, 0xD2, 0x41, 0xB8, 1, 0, 0, 0, 0x45, 0x31, 0xC9] + callAbs(keRelease)
+        loop += wait(done, keWait) + [0xFF, 0xCB]
+        loop += [0x75, UInt8(bitPattern: Int8(-(loop.count + 2)))]
+        let main = try h.code([0x53, 0x48, 0x83, 0xEC, 0x30, 0xBB, 2, 0, 0, 0] + loop
+                              + [0x48, 0xB8] + imm64(counter) + [0x48, 0x8B, 0x00, 0x48, 0x83, 0xC4, 0x30, 0x5B, 0xC3])
+        let handle = try h.buffer(8)
+        try h.call("PsCreateSystemThread", handle, 0, 0, 0, 0, worker, counter)
+        #expect(try h.run(at: main) == 2)
+        #expect(k.stopReason == nil)
+        #expect(k.deferredRoutines.isEmpty)
+        // The worker is blocked on the semaphore again, not ended.
+        #expect(SynchronizationArea.scheduler(k).blocked.count == 1)
+    }
+}
