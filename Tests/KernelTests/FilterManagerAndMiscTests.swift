@@ -325,3 +325,39 @@ struct SchedulerTests {
         #expect(SynchronizationArea.scheduler(k).blocked.count == 1)
     }
 }
+
+struct GenericTableTests {
+    @Test func initialiseCountAndEnumerateInKeyOrder() throws {
+        let h = try KernelHarness()
+        let k = h.kernel
+        let table = try h.buffer(0x68)
+        try h.call("RtlInitializeGenericTableAvl", table, 0x1000, 0x2000, 0x3000, 0x77)
+        #expect(try k.readU64(table) == table)
+        #expect(try k.readU64(table + 0x48) == 0x1000 && k.readU64(table + 0x60) == 0x77)
+        #expect(try h.call("RtlNumberGenericTableElementsAvl", table) == 0)
+        let restart = try h.buffer(8)
+        #expect(try h.call("RtlEnumerateGenericTableWithoutSplayingAvl", table, restart) == 0)
+        // A tree of three elements as the Rtl insert would leave it: b at the root, a left, c right.
+        let a = try h.buffer(0x28), b = try h.buffer(0x28), c = try h.buffer(0x28)
+        try k.writeU64(table + 0x10, b)
+        try k.writeU64(b, table); try k.writeU64(b + 8, a); try k.writeU64(b + 0x10, c)
+        try k.writeU64(a, b); try k.writeU64(c, b)
+        try k.writeU32(table + 0x2C, 3)
+        var order: [UInt64] = []
+        for _ in 0..<4 { order.append(try h.call("RtlEnumerateGenericTableWithoutSplayingAvl", table, restart)) }
+        #expect(order == [a + 0x20, b + 0x20, c + 0x20, 0])
+        #expect(try h.call("RtlNumberGenericTableElementsAvl", table) == 3)
+    }
+
+    @Test func pcToFileHeaderFindsTheDriverImageOnly() throws {
+        let h = try KernelHarness()
+        h.kernel.exceptionImageLookup = { pc in
+            (0x1_4000_0000..<0x1_4001_0000).contains(pc) ? X64ImageHit(imageBase: 0x1_4000_0000, imageSize: 0x10000, function: nil) : nil
+        }
+        let out = try h.buffer(8)
+        #expect(try h.call("RtlPcToFileHeader", 0x1_4000_1234, out) == 0x1_4000_0000)
+        #expect(try h.kernel.readU64(out) == 0x1_4000_0000)
+        #expect(try h.call("RtlPcToFileHeader", 0xFFFF_F800_0000_1000, out) == 0)
+        #expect(try h.kernel.readU64(out) == 0)
+    }
+}

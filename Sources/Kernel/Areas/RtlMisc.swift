@@ -19,6 +19,13 @@ enum RtlMiscArea {
         "KdChangeOption": { _ in UInt64(MiscStatus.debuggerInactive) },
         "PoSetPowerState": { try setPowerState($0) },
         "RtlImageNtHeader": { call in try ntHeader(call.kernel, base: call.arg(0)) ?? 0 },
+        // RtlPcToFileHeader(PcValue, *BaseOfImage): the base of the driver image holding PcValue;
+        // the model's kernel has no image of its own, so other addresses give NULL.
+        "RtlPcToFileHeader": { call in
+            let base = call.kernel.exceptionImageLookup?(try call.arg(0))?.imageBase ?? 0
+            try call.kernel.writeU64(call.arg(1), base)
+            return base
+        },
         // FwpsCalloutUnregisterById0(CalloutId): the model keeps no callout table, so any id unregisters.
         "FwpsCalloutUnregisterById0": { _ in UInt64(NTStatus.success) },
     ]
