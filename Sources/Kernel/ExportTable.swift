@@ -21,7 +21,7 @@ public enum ExportTable {
         RegistryArea.handlers, FileArea.handlers, StringsArea.handlers, FormatArea.handlers,
         ExceptionsArea.handlers, HalArea.handlers, IrpArea.handlers, WdfLoaderArea.handlers,
         IoDriversArea.handlers, FilterManagerArea.handlers, RtlMiscArea.handlers,
-        PagesForMdlArea.handlers, GenericTableArea.handlers,
+        PagesForMdlArea.handlers, GenericTableArea.handlers, PlugPlayNotificationArea.handlers,
     ]
 
     /// The names of every export with a handler of its own, sorted (`hvcisim apis`).

@@ -361,3 +361,39 @@ struct GenericTableTests {
         #expect(try h.kernel.readU64(out) == 0)
     }
 }
+
+struct PlugPlayNotificationTests {
+    @Test func registrationsNeedACategoryAndUnregisterOnce() throws {
+        let h = try KernelHarness()
+        let out = try h.buffer(8), guid = try h.buffer(16)
+        #expect(try h.call("IoRegisterPlugPlayNotification", 9, 0, guid, 0, 0x1000, 0, out) == UInt64(NTStatus.invalidParameter))
+        #expect(try h.call("IoRegisterPlugPlayNotification", 2, 1, 0, 0, 0x1000, 0, out) == UInt64(NTStatus.invalidParameter))
+        #expect(try h.call("IoRegisterPlugPlayNotification", 2, 1, guid, 0, 0x1000, 0, out) == 0)
+        let entry = try h.kernel.readU64(out)
+        #expect(entry != 0)
+        #expect(try h.call("IoUnregisterPlugPlayNotification", entry) == 0)
+        #expect(try h.call("IoUnregisterPlugPlayNotification", entry) == UInt64(NTStatus.invalidParameter))
+    }
+}
+
+struct SecureCopyAndCancelLockTests {
+    @Test func memcpySChecksTheDestinationSize() throws {
+        let h = try KernelHarness()
+        let source = try h.ansi("abcdefgh"), destination = try h.buffer(16)
+        #expect(try h.call("memcpy_s", destination, 16, source, 4) == 0)
+        #expect(try h.kernel.readBytes(destination, count: 4) == Array("abcd".utf8))
+        #expect(try h.call("memcpy_s", destination, 2, source, 4) == 34)
+        #expect(try h.kernel.readBytes(destination, count: 4) == [0, 0] + Array("cd".utf8)) // DestinationSize bytes cleared
+        #expect(try h.call("memcpy_s", 0, 16, source, 4) == 22)
+    }
+
+    @Test func cancelSpinLockRaisesAndRestoresIrql() throws {
+        let h = try KernelHarness()
+        let old = try h.buffer(1)
+        try h.call("IoAcquireCancelSpinLock", old)
+        #expect(try h.kernel.readU8(old) == 0)
+        #expect(SynchronizationArea.currentIrql(h.kernel) == 2)
+        try h.call("IoReleaseCancelSpinLock", 0)
+        #expect(SynchronizationArea.currentIrql(h.kernel) == 0)
+    }
+}

@@ -26,6 +26,19 @@ enum RtlMiscArea {
             try call.kernel.writeU64(call.arg(1), base)
             return base
         },
+        "memcpy_s": { try copySecure($0) },
+        "memmove_s": { try copySecure($0) },
+        // IoAcquireCancelSpinLock(*Irql) / IoReleaseCancelSpinLock(Irql): the system-wide cancel
+        // lock; on one CPU taking it only raises to DISPATCH_LEVEL.
+        "IoAcquireCancelSpinLock": { call in
+            let old = try SynchronizationArea.raise(call, to: SynchronizationArea.dispatchLevel)
+            try call.kernel.writeU8(call.arg(0), old)
+            return 0
+        },
+        "IoReleaseCancelSpinLock": { call in
+            try SynchronizationArea.lower(call, to: UInt8(truncatingIfNeeded: call.arg(0)))
+            return 0
+        },
         // FwpsCalloutUnregisterById0(CalloutId): the model keeps no callout table, so any id unregisters.
         "FwpsCalloutUnregisterById0": { _ in UInt64(NTStatus.success) },
     ]
@@ -119,6 +132,28 @@ enum RtlMiscArea {
             ok = ok && (condition(mask, 0x40) == 7 ? have != 0 || suite == 0 : have == suite)
         }
         return UInt64(ok ? NTStatus.success : NTStatus.revisionMismatch)
+    }
+
+    /// memcpy_s / memmove_s(Destination, DestinationSize, Source, Count): 0, or EINVAL (22) for a
+    /// NULL pointer and ERANGE (34) when Count exceeds DestinationSize — the destination is then
+    /// zeroed, as the secure CRT documents.
+    static func copySecure(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel, destination = try call.arg(0), size = try call.arg(1)
+        let source = try call.arg(2), count = try call.arg(3)
+        guard count > 0 else { return 0 }
+        guard destination != 0 else { return 22 }
+        let clear = Int(min(size, UInt64(CRTArea.maxLength)))
+        guard source != 0 else {
+            try kernel.fill(destination, count: clear)
+            return 22
+        }
+        guard count <= size else {
+            try kernel.fill(destination, count: clear)
+            return 34
+        }
+        let bytes = try kernel.readBytes(source, count: Int(min(count, UInt64(CRTArea.maxLength))))
+        try kernel.writeBytes(destination, bytes)
+        return 0
     }
 
     // MARK: Random numbers, UUIDs
