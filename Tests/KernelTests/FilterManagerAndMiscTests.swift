@@ -397,3 +397,16 @@ struct SecureCopyAndCancelLockTests {
         #expect(SynchronizationArea.currentIrql(h.kernel) == 0)
     }
 }
+
+struct VaListDebugPrintTests {
+    @Test func vDbgPrintExWithPrefixFormatsFromTheVaList() throws {
+        let h = try KernelHarness()
+        let list = try h.buffer(16)
+        try h.kernel.writeU64(list, 42)
+        try h.kernel.writeU64(list + 8, try h.ansi("disk"))
+        try h.call("vDbgPrintExWithPrefix", try h.ansi("[drv] "), 0x4D, 0, try h.ansi("%d on %s\n"), list)
+        #expect(h.kernel.debugOutput.last == "[drv] 42 on disk\n")
+        try h.call("vDbgPrintEx", 0x4D, 0, try h.ansi("x=%x"), list)
+        #expect(h.kernel.debugOutput.last == "x=2a")
+    }
+}
