@@ -410,3 +410,21 @@ struct VaListDebugPrintTests {
         #expect(h.kernel.debugOutput.last == "x=2a")
     }
 }
+
+struct AbandonedFramesTests {
+    @Test func aNewEntryPointForgetsRoutinesCutShortInsideAWait() throws {
+        let h = try KernelHarness()
+        let k = h.kernel
+        let frame = SynchronizationArea.WaitFrame(routine: DeferredRoutine(kind: "SystemThread", routine: 0x1000, arguments: [0]),
+                                                  thread: 0xABC0, entry: 0x2000, registers: [], irql: 0,
+                                                  objects: [], waitAll: false, wait: { 0 })
+        SynchronizationArea.scheduler(k).frames.append(frame)
+        DeferredArea.deferredState(k).running.append(0xABC0)
+        DeferredArea.deferredState(k).nestedDepth = 1
+        k.beginEntryPoint()
+        #expect(SynchronizationArea.scheduler(k).frames.isEmpty)
+        #expect(DeferredArea.deferredState(k).running.isEmpty)
+        #expect(DeferredArea.deferredState(k).nestedDepth == 0)
+        #expect(SynchronizationArea.currentThread(k) == k.processor.thread)
+    }
+}

@@ -133,6 +133,20 @@ extension SynchronizationArea {
 
     static func scheduler(_ kernel: Kernel) -> Scheduler { kernel.state(Scheduler.self) { Scheduler() } }
 
+    /// Forgets routines that were running inside a wait when the last entry point was stopped
+    /// (a fault or limit inside them): no continuation will come back for them. Blocked routines
+    /// stay, to be resumed by a later entry point's wait.
+    static func abandonRunningFrames(_ kernel: Kernel) {
+        let scheduler = scheduler(kernel)
+        guard !scheduler.frames.isEmpty else { return }
+        let state = DeferredArea.deferredState(kernel)
+        let threads = Set(scheduler.frames.map(\.thread).filter { $0 != 0 })
+        state.running.removeAll { threads.contains($0) }
+        state.nestedDepth = 0
+        scheduler.frames = []
+        try? kernel.writeU64(kernel.processor.kpcr &+ UInt64(Layout.KPCR.currentThread), state.running.last ?? kernel.processor.thread)
+    }
+
     /// Whether a wait on `objects` could be satisfied now (no side effects).
     static func isReady(_ kernel: Kernel, objects: [UInt64], waitAll: Bool) -> Bool {
         guard !objects.isEmpty else { return false }
