@@ -428,3 +428,52 @@ struct AbandonedFramesTests {
         #expect(SynchronizationArea.currentThread(k) == k.processor.thread)
     }
 }
+
+struct GenericTableCallbackTests {
+    private func imm64(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+
+    @Test func insertLookupDeleteCallTheDriversRoutines() throws {
+        let h = try KernelHarness(hvci: false)
+        let k = h.kernel
+        // Compare(Table, First, Second) on 8-byte keys: 0 less, 1 greater, 2 equal.
+        let compare = try h.code([0x48, 0x8B, 0x02, 0x4D, 0x8B, 0x00, 0x4C, 0x39, 0xC0, 0x72, 8, 0x77, 9,
+                                  0xB8, 2, 0, 0, 0, 0xC3, 0x31, 0xC0, 0xC3, 0xB8, 1, 0, 0, 0, 0xC3])
+        let exAllocate = try k.resolve(module: "ntoskrnl.exe", function: "ExAllocatePoolWithTag")
+        let exFree = try k.resolve(module: "ntoskrnl.exe", function: "ExFreePool")
+        let allocate = try h.code([0x48, 0x83, 0xEC, 0x28, 0xB9, 0, 2, 0, 0, 0x41, 0xB8, 0x54, 0x61, 0x62, 0x6C,
+                                   0x48, 0xB8] + imm64(exAllocate) + [0xFF, 0xD0, 0x48, 0x83, 0xC4, 0x28, 0xC3])
+        let free = try h.code([0x48, 0x83, 0xEC, 0x28, 0x48, 0x89, 0xD1, 0x48, 0xB8] + imm64(exFree)
+                              + [0xFF, 0xD0, 0x48, 0x83, 0xC4, 0x28, 0xC3])
+        let table = try h.buffer(0x68)
+        try h.call("RtlInitializeGenericTableAvl", table, compare, allocate, free, 0)
+        let insert = try k.resolve(module: "ntoskrnl.exe", function: "RtlInsertElementGenericTableAvl")
+        let lookup = try k.resolve(module: "ntoskrnl.exe", function: "RtlLookupElementGenericTableAvl")
+        let delete = try k.resolve(module: "ntoskrnl.exe", function: "RtlDeleteElementGenericTableAvl")
+        let key = try h.buffer(8), isNew = try h.buffer(1)
+        var elements: [UInt64: UInt64] = [:]
+        for value: UInt64 in [50, 20, 80, 10, 30, 70, 90] {
+            try k.writeU64(key, value)
+            let element = try h.run(at: insert, arguments: [table, key, 8, isNew])
+            let stored = try k.readU64(element), created = try k.readU8(isNew)
+            #expect(element != 0 && stored == value && created == 1)
+            elements[value] = element
+        }
+        try k.writeU64(key, 30)
+        #expect(try h.run(at: insert, arguments: [table, key, 8, isNew]) == elements[30])
+        #expect(try k.readU8(isNew) == 0)
+        #expect(try h.call("RtlNumberGenericTableElementsAvl", table) == 7)
+        #expect(try h.run(at: lookup, arguments: [table, key]) == elements[30])
+        try k.writeU64(key, 50) // the root, which has two children
+        #expect(try h.run(at: delete, arguments: [table, key]) == 1)
+        #expect(try h.run(at: lookup, arguments: [table, key]) == 0)
+        #expect(try h.run(at: delete, arguments: [table, key]) == 0)
+        let restart = try h.buffer(8)
+        var order: [UInt64] = []
+        while true {
+            let element = try h.call("RtlEnumerateGenericTableWithoutSplayingAvl", table, restart)
+            if element == 0 || order.count > 10 { break }
+            order.append(try k.readU64(element))
+        }
+        #expect(order == [10, 20, 30, 70, 80, 90])
+    }
+}
