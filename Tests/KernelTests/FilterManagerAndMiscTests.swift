@@ -477,3 +477,18 @@ struct GenericTableCallbackTests {
         #expect(order == [10, 20, 30, 70, 80, 90])
     }
 }
+
+struct FsRtlFileSizeTests {
+    @Test func fileSizeOfAnOpenedFileObject() throws {
+        let h = try KernelHarness()
+        let file = try h.createFile("\\??\\C:\\data.bin", disposition: 5).handle
+        let iosb = try h.buffer(16)
+        #expect(try h.call("ZwWriteFile", file, 0, 0, 0, iosb, try h.ansi("hello world"), 11, 0, 0) == 0)
+        let object = try h.buffer(8)
+        #expect(try h.call("ObReferenceObjectByHandle", file, 0, 0, 0, object, 0) == 0)
+        let size = try h.buffer(8)
+        #expect(try h.call("FsRtlGetFileSize", try h.kernel.readU64(object), size) == 0)
+        #expect(try h.kernel.readU64(size) == 11)
+        #expect(try h.call("FsRtlGetFileSize", 0x1234, size) == UInt64(NTStatus.invalidDeviceRequest))
+    }
+}

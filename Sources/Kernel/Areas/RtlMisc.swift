@@ -26,6 +26,7 @@ enum RtlMiscArea {
             try call.kernel.writeU64(call.arg(1), base)
             return base
         },
+        "FsRtlGetFileSize": { try fileSize($0) },
         "memcpy_s": { try copySecure($0) },
         "memmove_s": { try copySecure($0) },
         // IoAcquireCancelSpinLock(*Irql) / IoReleaseCancelSpinLock(Irql): the system-wide cancel
@@ -154,6 +155,22 @@ enum RtlMiscArea {
         let bytes = try kernel.readBytes(source, count: Int(min(count, UInt64(CRTArea.maxLength))))
         try kernel.writeBytes(destination, bytes)
         return 0
+    }
+
+    /// FsRtlGetFileSize(FileObject, *FileSize): the end-of-file of a file the driver opened (the
+    /// file object ObReferenceObjectByHandle gave for its handle); STATUS_FILE_IS_A_DIRECTORY for
+    /// a directory, STATUS_INVALID_DEVICE_REQUEST for file objects no file system of the model owns.
+    static func fileSize(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel, object = try call.arg(0), out = try call.arg(1)
+        let model = try kernel.obModel()
+        guard let handle = model.handleBodies.first(where: { $0.value == object })?.key,
+              let file = kernel.handles.lookup(handle)?.payload as? FileArea.OpenFile else {
+            return UInt64(NTStatus.invalidDeviceRequest)
+        }
+        guard !file.node.isDirectory else { return UInt64(AreaStatus.fileIsADirectory) }
+        try kernel.writeU64(out, UInt64(file.node.data.count))
+        call.note("\(file.node.name): \(file.node.data.count) bytes")
+        return UInt64(NTStatus.success)
     }
 
     // MARK: Random numbers, UUIDs
