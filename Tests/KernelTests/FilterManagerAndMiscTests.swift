@@ -492,3 +492,25 @@ struct FsRtlFileSizeTests {
         #expect(try h.call("FsRtlGetFileSize", 0x1234, size) == UInt64(NTStatus.invalidDeviceRequest))
     }
 }
+
+struct FilterDriversAndIoControlTests {
+    @Test func registeredFiltersListIsTheFilterManager() throws {
+        let h = try KernelHarness()
+        let count = try h.buffer(4), list = try h.buffer(16)
+        #expect(try h.call("IoEnumerateRegisteredFiltersList", list, 0, count) == UInt64(NTStatus.bufferTooSmall))
+        #expect(try h.kernel.readU32(count) == 1)
+        #expect(try h.call("IoEnumerateRegisteredFiltersList", list, 16, count) == 0)
+        let driver = try h.kernel.readU64(list)
+        #expect(try h.kernel.readUnicodeString(driver + 0x38) == "\\FileSystem\\FltMgr")
+    }
+
+    @Test func deviceIoControlOnAFileCompletesAsInvalidDeviceRequest() throws {
+        let h = try KernelHarness()
+        let file = try h.createFile("\\??\\C:\\data.bin", disposition: 5).handle
+        let iosb = try h.buffer(16)
+        try h.kernel.writeU32(iosb, 0xFFFF)
+        #expect(try h.call("ZwDeviceIoControlFile", file, 0, 0, 0, iosb, 0x22_2004, 0, 0, 0, 0) == UInt64(NTStatus.invalidDeviceRequest))
+        #expect(try h.kernel.readU32(iosb) == NTStatus.invalidDeviceRequest)
+        #expect(try h.call("ZwDeviceIoControlFile", 0x7777_0000, 0, 0, 0, iosb, 0x22_2004, 0, 0, 0, 0) == UInt64(NTStatus.invalidHandle))
+    }
+}

@@ -9,6 +9,11 @@ enum IoDriversArea {
         "IoReleaseRemoveLockAndWaitEx": { try releaseRemoveLockAndWait($0) },
         "IoStartPacket": { try startPacket($0) },
         "IoStartNextPacket": { try startNextPacket($0) },
+        "IoEnumerateRegisteredFiltersList": { try enumerateFilterDrivers($0) },
+        "ZwDeviceIoControlFile": { try deviceIoControlFile($0) },
+        "NtDeviceIoControlFile": { try deviceIoControlFile($0) },
+        "ZwFsControlFile": { try deviceIoControlFile($0) },
+        "NtFsControlFile": { try deviceIoControlFile($0) },
     ]
 
     final class State {
@@ -17,6 +22,8 @@ enum IoDriversArea {
         var nextAnonymous: UInt32 = 0x1000
         /// Per device: IRPs waiting for StartIo (the device is busy while it has an entry).
         var packetQueues: [UInt64: [UInt64]] = [:]
+        /// The filter manager's DRIVER_OBJECT, the one legacy file-system filter a Windows 10 system has.
+        var filterManagerDriver: UInt64 = 0
     }
 
     static func ioState(_ kernel: Kernel) -> State { kernel.state(State.self) { State() } }
@@ -156,5 +163,44 @@ enum IoDriversArea {
         }
         call.note("StartIo \(kernel.symbolize(startIo))")
         return try kernel.runGuestStep(call, .call(startIo, [device, irp]) { _ in .finish(0) })
+    }
+
+    // MARK: File-system filters, device I/O controls
+
+    /// IoEnumerateRegisteredFiltersList(DriverObjectList, DriverObjectListSize (bytes),
+    /// *ActualNumberDriverObjects): the legacy file-system filter drivers — on Windows 10 only
+    /// \FileSystem\FltMgr (minifilters register with it instead). STATUS_BUFFER_TOO_SMALL with the
+    /// count when the list has no room.
+    static func enumerateFilterDrivers(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel, state = ioState(kernel)
+        let list = try call.arg(0), size = try call.arg32(1), out = try call.arg(2)
+        if state.filterManagerDriver == 0 {
+            state.filterManagerDriver = try kernel.createDriverObject(imageBase: 0, imageSize: 0, entryPoint: 0,
+                                                                      name: "\\FileSystem\\FltMgr").driverObject
+        }
+        if out != 0 { try kernel.writeU32(out, 1) }
+        guard list != 0, size >= 8 else { return UInt64(NTStatus.bufferTooSmall) }
+        try kernel.writeU64(list, state.filterManagerDriver)
+        call.note("\\FileSystem\\FltMgr")
+        return UInt64(NTStatus.success)
+    }
+
+    /// ZwDeviceIoControlFile / ZwFsControlFile(FileHandle, Event, ApcRoutine, ApcContext,
+    /// IoStatusBlock, Code, InputBuffer, InputLength, OutputBuffer, OutputLength): no driver of
+    /// the model serves another device, so an open handle's request completes as
+    /// STATUS_INVALID_DEVICE_REQUEST (written to the IoStatusBlock, the event signalled).
+    static func deviceIoControlFile(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel, handle = try call.arg(0), event = try call.arg(1), iosb = try call.arg(4)
+        call.note("code 0x\(String(try call.arg32(5), radix: 16))")
+        guard kernel.handles.lookup(handle) != nil else { return UInt64(NTStatus.invalidHandle) }
+        let status = NTStatus.invalidDeviceRequest
+        if iosb != 0 {
+            try kernel.writeU32(iosb, status)
+            try kernel.writeU64(iosb &+ 8, 0)
+        }
+        if event != 0, let object = kernel.handles.lookup(event)?.object, object != 0 {
+            try SynchronizationArea.setSignal(kernel, object, 1)
+        }
+        return UInt64(status)
     }
 }
