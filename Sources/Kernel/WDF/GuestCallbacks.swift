@@ -12,10 +12,11 @@ indirect enum GuestStep {
     case callOnStack(UInt64, [UInt64], stackTop: UInt64, then: (UInt64) throws -> GuestStep)
 }
 
-/// Calls from the framework model into the driver (EvtIoDeviceControl from the
-/// IRP dispatch, EvtCleanupCallback from WdfObjectDelete, …) without nesting
-/// emulation: the handler points RIP at the callback with a fresh frame below
-/// the caller's stack pointer, whose return address is the continuation slot;
+/// Calls from the kernel model into the driver (EvtIoDeviceControl from the
+/// IRP dispatch, EvtCleanupCallback from WdfObjectDelete, IoCreateDriver's init
+/// routine, a system thread run inside a wait, …) without nesting emulation:
+/// the handler points RIP at the callback with a fresh frame below the caller's
+/// stack pointer (or on a stack of its own), whose return address is the continuation slot;
 /// when the callback returns there, the continuation runs the next step and
 /// finally `ret`s to the original caller with the result in RAX.
 final class GuestCallbacks {
@@ -94,7 +95,7 @@ extension Kernel {
                             then: @escaping (UInt64) throws -> GuestStep) throws {
         let callbacks = guestCallbacks
         if callbacks.continuationSlot == 0 {
-            callbacks.continuationSlot = try trampolines.slot(for: "wdf01000.sys!<callback return>") { call in
+            callbacks.continuationSlot = try trampolines.slot(for: "ntoskrnl.exe!<callback return>") { call in
                 try call.kernel.resumeAfterGuestCallback(call)
             }
         }
