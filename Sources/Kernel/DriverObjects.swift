@@ -5,11 +5,13 @@ extension Kernel {
     /// DRIVER_EXTENSION, DriverStart/DriverSize/DriverSection/DriverInit, the driver name
     /// `\Driver\<service>`, and every MajorFunction slot pointing at the
     /// kernel's IopInvalidDeviceRequest.
-    public func createDriverObject(imageBase: UInt64, imageSize: UInt64, entryPoint: UInt64)
+    /// `name` replaces `\Driver\<service>` (IoCreateDriver names its objects itself).
+    public func createDriverObject(imageBase: UInt64, imageSize: UInt64, entryPoint: UInt64, name driverName: String? = nil)
         throws -> (driverObject: UInt64, registryPath: UInt64)
     {
         typealias D = Layout.DriverObject
-        let service = configuration.registryPath.split(separator: "\\").last.map(String.init) ?? "driver"
+        let service = driverName.flatMap { $0.split(separator: "\\").last.map(String.init) }
+            ?? configuration.registryPath.split(separator: "\\").last.map(String.init) ?? "driver"
         let driver = try heap.allocate(D.totalSize, name: "DRIVER_OBJECT")
         let driverExtension = try heap.allocate(Layout.DriverExtension.totalSize, name: "DRIVER_EXTENSION")
         try writeU16(driver + UInt64(D.type), D.typeValue)
@@ -19,8 +21,12 @@ extension Kernel {
         try writeU64(driver + UInt64(D.driverExtension), driverExtension)
         try writeU64(driver + UInt64(D.driverInit), entryPoint)
         // The loader's KLDR_DATA_TABLE_ENTRY for the image, also linked into PsLoadedModuleList.
-        try writeU64(driver + UInt64(D.driverSection), try addDriverModule(base: imageBase, size: imageSize, entryPoint: entryPoint))
-        let name = try makeUnicodeString("\\Driver\\" + service, name: "DriverName")
+        // IoCreateDriver's objects have none: no loader loaded an image for them (NULL, as on Windows).
+        if driverName == nil {
+            try writeU64(driver + UInt64(D.driverSection),
+                         try addDriverModule(base: imageBase, size: imageSize, entryPoint: entryPoint))
+        }
+        let name = try makeUnicodeString(driverName ?? "\\Driver\\" + service, name: "DriverName")
         try writeBytes(driver + UInt64(D.driverName), try readBytes(name, count: Layout.UnicodeString.size))
         try writeU64(driverExtension + UInt64(Layout.DriverExtension.driverObject), driver)
         let serviceKey = try makeUnicodeString(service, name: "ServiceKeyName")

@@ -22,6 +22,8 @@ public enum ExportTable {
         ExceptionsArea.handlers, HalArea.handlers, IrpArea.handlers, WdfLoaderArea.handlers,
         ConfigurationArea.handlers, WmiArea.handlers, FirmwareTablesArea.handlers,
         DdiVersionArea.handlers,
+        IoDriversArea.handlers, FilterManagerArea.handlers, RtlMiscArea.handlers,
+        PagesForMdlArea.handlers, GenericTableArea.handlers, PlugPlayNotificationArea.handlers,
     ]
 
     /// The names of every export with a handler of its own, sorted (`hvcisim apis`).

@@ -132,6 +132,7 @@ public final class Kernel {
     /// Clears per-entry-point state before the next entry point runs.
     public func beginEntryPoint() {
         stopReason = nil
+        SynchronizationArea.abandonRunningFrames(self)
     }
 
     func record(_ finding: Finding) {

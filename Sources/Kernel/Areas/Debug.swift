@@ -4,7 +4,13 @@ enum DebugArea {
     static let handlers: [String: KernelHandler] = [
         "DbgPrint": { call in try debugPrint(call, formatIndex: 0) },
         "DbgPrintEx": { call in try debugPrint(call, formatIndex: 2) },
-        "vDbgPrintEx": { _ in 0 },
+        // (ComponentId, Level, Format, arglist) and (Prefix, ComponentId, Level, Format, arglist):
+        // a va_list is a pointer to consecutive 8-byte slots.
+        "vDbgPrintEx": { call in try debugPrint(call, formatIndex: 2, vaList: call.arg(3)) },
+        "vDbgPrintExWithPrefix": { call in
+            let prefix = try call.arg(0) == 0 ? "" : call.kernel.readCString(call.arg(0), maxLength: 256)
+            return try debugPrint(call, formatIndex: 3, vaList: call.arg(4), prefix: prefix)
+        },
         "KeBugCheckEx": { call in
             throw KernelStop.bugCheck(code: try call.arg32(0), parameters: [try call.arg(1), try call.arg(2), try call.arg(3), try call.arg(4)],
                                       site: call.returnAddress)
@@ -14,11 +20,16 @@ enum DebugArea {
         },
     ]
 
-    static func debugPrint(_ call: KernelCall, formatIndex: Int) throws -> UInt64 {
+    /// The arguments follow the format (variadic), or come from `vaList` when it is given.
+    static func debugPrint(_ call: KernelCall, formatIndex: Int, vaList: UInt64? = nil, prefix: String = "") throws -> UInt64 {
         let kernel = call.kernel
         let format = try kernel.readCString(call.arg(formatIndex), maxLength: 4096)
-        var next = formatIndex + 1
-        let text = try GuestFormatter(kernel: kernel).format(format) {
+        var next = formatIndex + 1, slot: UInt64 = 0
+        let text = try prefix + GuestFormatter(kernel: kernel).format(format) {
+            if let vaList {
+                defer { slot += 1 }
+                return try kernel.readU64(vaList &+ slot &* 8)
+            }
             defer { next += 1 }
             return try call.arg(next)
         }

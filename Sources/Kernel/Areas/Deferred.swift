@@ -140,6 +140,8 @@ enum DeferredArea {
         var inDpc = false
         /// Threads entered with `enterDeferredRoutine`, innermost last.
         var running: [UInt64] = []
+        /// Routines running as guest calls inside a wait (Synchronization+Deferred.swift).
+        var nestedDepth = 0
     }
 
     static func deferredState(_ kernel: Kernel) -> State { kernel.state(State.self) { State() } }
@@ -369,6 +371,13 @@ enum DeferredArea {
         if state.threads[thread] != nil {
             state.threads[thread]?.terminated = true
             try SynchronizationArea.setSignal(kernel, thread, 1)
+        }
+        // A thread run inside a wait returns to the waiter: unwind to its guest-call frame.
+        if state.nestedDepth > 0, let routine = state.threads[thread]?.routine,
+           let pending = kernel.guestCallbacks.pending.last(where: { $0.routine == routine }) {
+            call.note("thread exits with \(NTStatus.name(status)); back to the waiting caller")
+            try kernel.engine.write(.rsp, pending.resumeStack &- 8)
+            return UInt64(status)
         }
         call.note("thread exits with \(NTStatus.name(status)); the entry point ends here")
         try kernel.writeU64(call.stackPointer, kernel.returnTrap)

@@ -36,11 +36,12 @@ enum RtlArea {
         },
         "RtlGetVersion": { call in
             // RTL_OSVERSIONINFOW: size, major, minor, build, platform: Windows 10 22H2 (19045).
+            typealias V = RtlMiscArea.OSVersion
             let kernel = call.kernel, info = try call.arg(0)
-            try kernel.writeU32(info + 4, 10)
-            try kernel.writeU32(info + 8, 0)
-            try kernel.writeU32(info + 12, 19045)
-            try kernel.writeU32(info + 16, 2)
+            try kernel.writeU32(info + 4, V.major)
+            try kernel.writeU32(info + 8, V.minor)
+            try kernel.writeU32(info + 12, V.build)
+            try kernel.writeU32(info + 16, V.platform)
             return UInt64(NTStatus.success)
         },
     ]

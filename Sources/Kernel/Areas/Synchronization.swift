@@ -11,10 +11,9 @@
 /// STATUS_TIMEOUT; a finite timeout advances the model's clock to the
 /// deadline (expiring timers on the way) and returns STATUS_TIMEOUT, or
 /// STATUS_SUCCESS when a timer in the wait expires first. An infinite wait
-/// that nothing can satisfy ends the entry point with
-/// `KernelStop.unsatisfiableWait` — also when deferred routines that might
-/// signal the object are queued: those only run after the entry point, so
-/// the message counts them instead of running them.
+/// that nothing can satisfy first runs the queued system threads, work items
+/// and DPCs (Synchronization+Deferred.swift); if it still cannot be satisfied
+/// it ends the entry point with `KernelStop.unsatisfiableWait`.
 ///
 /// Locks (fast/guarded mutexes, ERESOURCE, push locks, spin locks) are in
 /// Synchronization+Locks.swift.
@@ -68,17 +67,34 @@ enum SynchronizationArea {
         "KeReleaseSemaphore": { try releaseSemaphore($0) },
         "KeReadStateSemaphore": { call in UInt64(UInt32(bitPattern: try signalState(call.kernel, call.arg(0)))) },
         // Waits
+        // Each may first run queued threads / work items / DPCs (Synchronization+Deferred.swift).
         "KeWaitForSingleObject": { call in
-            UInt64(try wait(call, objects: [call.arg(0)], waitAll: false, timeout: call.arg(4)))
+            try waitRunningDeferred(call, objects: [call.arg(0)], timeout: call.arg(4)) {
+                UInt64(try wait(call, objects: [call.arg(0)], waitAll: false, timeout: call.arg(4)))
+            }
         },
         "KeWaitForMutexObject": { call in
-            UInt64(try wait(call, objects: [call.arg(0)], waitAll: false, timeout: call.arg(4)))
+            try waitRunningDeferred(call, objects: [call.arg(0)], timeout: call.arg(4)) {
+                UInt64(try wait(call, objects: [call.arg(0)], waitAll: false, timeout: call.arg(4)))
+            }
         },
-        "KeWaitForMultipleObjects": { try waitMultiple($0) },
-        "ZwWaitForSingleObject": { try waitHandles($0, handles: [$0.arg(0)], waitAll: false, timeout: $0.arg(2)) },
-        "NtWaitForSingleObject": { try waitHandles($0, handles: [$0.arg(0)], waitAll: false, timeout: $0.arg(2)) },
-        "ZwWaitForMultipleObjects": { try waitHandlesMultiple($0) },
-        "NtWaitForMultipleObjects": { try waitHandlesMultiple($0) },
+        "KeWaitForMultipleObjects": { call in
+            try waitRunningDeferred(call, objects: waitedObjects(call), waitAll: call.arg32(2) == 0, timeout: call.arg(6)) {
+                try waitMultiple(call)
+            }
+        },
+        "ZwWaitForSingleObject": { call in
+            try waitRunningDeferred(call, objects: objects(call.kernel, handles: [call.arg(0)]), timeout: call.arg(2)) {
+                try waitHandles(call, handles: [call.arg(0)], waitAll: false, timeout: call.arg(2))
+            }
+        },
+        "NtWaitForSingleObject": { call in
+            try waitRunningDeferred(call, objects: objects(call.kernel, handles: [call.arg(0)]), timeout: call.arg(2)) {
+                try waitHandles(call, handles: [call.arg(0)], waitAll: false, timeout: call.arg(2))
+            }
+        },
+        "ZwWaitForMultipleObjects": { call in try waitRunningDeferred(call) { try waitHandlesMultiple(call) } },
+        "NtWaitForMultipleObjects": { call in try waitRunningDeferred(call) { try waitHandlesMultiple(call) } },
     ]
 
     // MARK: Headers

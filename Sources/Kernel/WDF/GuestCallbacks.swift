@@ -8,12 +8,15 @@ indirect enum GuestStep {
     /// Call the driver routine at `routine` with `arguments` (x64 convention);
     /// when it returns, `then` gets its RAX and says what comes next.
     case call(UInt64, [UInt64], then: (UInt64) throws -> GuestStep)
+    /// The same on another stack (a system thread's own), its frame below `stackTop`.
+    case callOnStack(UInt64, [UInt64], stackTop: UInt64, then: (UInt64) throws -> GuestStep)
 }
 
-/// Calls from the framework model into the driver (EvtIoDeviceControl from the
-/// IRP dispatch, EvtCleanupCallback from WdfObjectDelete, …) without nesting
-/// emulation: the handler points RIP at the callback with a fresh frame below
-/// the caller's stack pointer, whose return address is the continuation slot;
+/// Calls from the kernel model into the driver (EvtIoDeviceControl from the
+/// IRP dispatch, EvtCleanupCallback from WdfObjectDelete, IoCreateDriver's init
+/// routine, a system thread run inside a wait, …) without nesting emulation:
+/// the handler points RIP at the callback with a fresh frame below the caller's
+/// stack pointer (or on a stack of its own), whose return address is the continuation slot;
 /// when the callback returns there, the continuation runs the next step and
 /// finally `ret`s to the original caller with the result in RAX.
 final class GuestCallbacks {
@@ -30,6 +33,18 @@ final class GuestCallbacks {
     static let maxDepth = 32
     var pending: [Pending] = []
     var continuationSlot: UInt64 = 0
+    /// Set by a handler that abandons callbacks in flight (a blocked thread the scheduler leaves):
+    /// the stack pointer to return with instead of the finished callback's caller's.
+    var redirect: UInt64?
+    /// Callbacks a handler resumes (a blocked thread continuing), added once the current step is set up.
+    var adopted: [Pending] = []
+
+    /// The frame (return-address slot) of a callback with `argumentCount` arguments entered below
+    /// `top`: 0x80 bytes of headroom, room for the arguments, RSP ≡ 8 (mod 16) at entry.
+    static func frame(below top: UInt64, argumentCount: Int) -> UInt64 {
+        let stackArguments = UInt64(max(0, min(argumentCount, 16) - 4))
+        return ((top &- 0x80 &- stackArguments &* 8 &- 0x20) & ~0xF) &- 8
+    }
 }
 
 extension Kernel {
@@ -44,7 +59,11 @@ extension Kernel {
     private func advance(entry: UInt64, _ first: GuestStep) throws -> UInt64? {
         let callbacks = guestCallbacks
         // Frames at or below this one belong to calls that never came back (a fault ended them).
-        callbacks.pending.removeAll { $0.entry <= entry }
+        // (Only on the same stack: threads run inside waits have stacks of their own.)
+        let stack = memory.allocation(containing: entry)?.base
+        callbacks.pending.removeAll { $0.entry <= entry && memory.allocation(containing: $0.entry)?.base == stack }
+        callbacks.pending += callbacks.adopted
+        callbacks.adopted = []
         var step = first
         var skipped = 0
         while true {
@@ -57,25 +76,31 @@ extension Kernel {
                     step = try then(0)
                     continue
                 }
-                try enterGuest(routine: routine, arguments: arguments, entry: entry, then: then)
+                try enterGuest(routine: routine, arguments: arguments, entry: entry, stackTop: entry, then: then)
+                return nil
+            case let .callOnStack(routine, arguments, stackTop, then):
+                guard routine != 0, callbacks.pending.count < GuestCallbacks.maxDepth, skipped < 64 else {
+                    skipped += 1
+                    step = try then(0)
+                    continue
+                }
+                try enterGuest(routine: routine, arguments: arguments, entry: entry, stackTop: stackTop, then: then)
                 return nil
             }
         }
     }
 
     /// Points the CPU at `routine` with a frame below `entry` whose return address is the continuation slot.
-    private func enterGuest(routine: UInt64, arguments: [UInt64], entry: UInt64,
+    private func enterGuest(routine: UInt64, arguments: [UInt64], entry: UInt64, stackTop: UInt64,
                             then: @escaping (UInt64) throws -> GuestStep) throws {
         let callbacks = guestCallbacks
         if callbacks.continuationSlot == 0 {
-            callbacks.continuationSlot = try trampolines.slot(for: "wdf01000.sys!<callback return>") { call in
+            callbacks.continuationSlot = try trampolines.slot(for: "ntoskrnl.exe!<callback return>") { call in
                 try call.kernel.resumeAfterGuestCallback(call)
             }
         }
         let arguments = Array(arguments.prefix(16))
-        let stackArguments = UInt64(max(0, arguments.count - 4))
-        // 0x80 bytes of headroom, room for the arguments, RSP ≡ 8 (mod 16) at the callback's entry.
-        let frame = ((entry &- 0x80 &- stackArguments &* 8 &- 0x20) & ~0xF) &- 8
+        let frame = GuestCallbacks.frame(below: stackTop, argumentCount: arguments.count)
         try writeU64(frame, callbacks.continuationSlot)
         for (index, value) in arguments.enumerated() {
             if index < 4 {
@@ -102,6 +127,11 @@ extension Kernel {
         let rax = try engine.read(.rax)
         call.note("callback 0x\(String(pending.routine, radix: 16)) returned 0x\(String(rax, radix: 16))")
         guard let value = try advance(entry: pending.entry, pending.then(rax)) else { return 0 }
+        if let redirect = callbacks.redirect {
+            callbacks.redirect = nil
+            try engine.write(.rsp, redirect)
+            return value
+        }
         // Finished: this slot's `ret` pops the original return address at `entry`.
         try engine.write(.rsp, pending.entry)
         return value
