@@ -1,4 +1,5 @@
 import CUnicorn
+import CUnicornShim  // unicorn.h is included by both C modules; its constants (UC_ERR_OK) resolve through either
 
 /// A Unicorn error code (`uc_err`), mirrored so callers can match on it without importing C.
 public enum UnicornError: UInt32, Sendable, Hashable, CaseIterable {

@@ -74,6 +74,8 @@ final class HookBox {
         case invalidInstruction((Engine) -> Bool)
         case instruction((Engine) -> Void)
         case cpuid((Engine) -> Bool)
+        /// No Swift callback: the C block counter; the box keeps it alive.
+        case blockCounter(BlockCounter)
     }
 
     unowned let engine: Engine
@@ -101,7 +103,7 @@ extension Engine {
         return (range.lowerBound, range.upperBound)
     }
 
-    private func register(_ body: HookBox.Body,
+    func register(_ body: HookBox.Body,
                           _ add: (UnsafeMutablePointer<uc_hook>, UnsafeMutableRawPointer) -> uc_err,
                           _ operation: String) throws(EngineError) -> HookHandle {
         let box = Unmanaged.passRetained(HookBox(engine: self, body: body))

@@ -45,3 +45,27 @@ uc_err hvs_ctl_flush_tb(uc_engine *uc) {
 int hvs_disable_transparent_huge_pages(void) {
     return prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 }
+
+static void hvs_count_block(uc_engine *uc, uint64_t address, uint32_t size, void *user_data) {
+    hvs_block_counter *counter = user_data;
+    size_t slot = (size_t)((address ^ (address >> 12)) & (HVS_BLOCK_CACHE - 1));
+    uint32_t n;
+    if (counter->addresses[slot] == address && counter->sizes[slot] == size && counter->counts[slot] != 0) {
+        n = counter->counts[slot];
+    } else {
+        n = counter->instructions(counter->context, address, size);
+        if (n == 0) n = 1;
+        counter->addresses[slot] = address;
+        counter->sizes[slot] = size;
+        counter->counts[slot] = n;
+    }
+    counter->count += n;
+    if (counter->count > counter->budget && !counter->exceeded) {
+        counter->exceeded = 1;
+        uc_emu_stop(uc);
+    }
+}
+
+uc_err hvs_hook_add_block_counter(uc_engine *uc, uc_hook *hh, hvs_block_counter *counter) {
+    return uc_hook_add(uc, hh, UC_HOOK_BLOCK, (void *)hvs_count_block, counter, 1, 0);
+}

@@ -12,7 +12,8 @@ final class EntryCaller {
     let memory: MemoryModel
     let stackTop: UInt64
     let options: RunOptions
-    let counter: InstructionCounter?
+    /// Counts instructions against --max-instructions (C block hook; nil when counting is off).
+    let counter: BlockCounter?
     /// The interrupt (int3, int n, #UD …) that stopped emulation, if any.
     private var interrupt: UInt32?
     private var interruptHook: HookHandle?
@@ -23,7 +24,7 @@ final class EntryCaller {
         self.stackTop = stackTop
         self.options = options
         counter = options.limits.maxInstructions > 0
-            ? try InstructionCounter(engine: kernel.engine, budget: options.limits.maxInstructions) : nil
+            ? try kernel.engine.addBlockCounter(budget: options.limits.maxInstructions) : nil
         interruptHook = try kernel.engine.addInterruptHook { [unowned self] engine, number in
             interrupt = number
             engine.stop()

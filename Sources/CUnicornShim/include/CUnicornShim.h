@@ -37,6 +37,27 @@ uc_err hvs_ctl_remove_cache(uc_engine *uc, uint64_t begin, uint64_t end);
 /// uc_ctl_flush_tlb (UC_CTL_TB_FLUSH): drop every translated block.
 uc_err hvs_ctl_flush_tb(uc_engine *uc);
 
+/// Slots of a block counter's cache of instructions per translated block.
+#define HVS_BLOCK_CACHE 4096
+
+/// Counts executed instructions from a UC_HOOK_BLOCK hook written in C: per
+/// block, a direct-mapped cache lookup and an add; `instructions` (Swift, the
+/// pure-Swift decoder) is asked only on a miss. Stops the engine once `count`
+/// exceeds `budget`. A Swift block hook cost ~100 ns a block; this a few.
+typedef struct hvs_block_counter {
+    uint64_t count;
+    uint64_t budget;
+    int exceeded;
+    uint32_t (*instructions)(void *context, uint64_t address, uint32_t size);
+    void *context;
+    uint64_t addresses[HVS_BLOCK_CACHE];
+    uint32_t sizes[HVS_BLOCK_CACHE];
+    uint32_t counts[HVS_BLOCK_CACHE];
+} hvs_block_counter;
+
+/// Adds the counting hook for every block; `counter` must outlive the hook.
+uc_err hvs_hook_add_block_counter(uc_engine *uc, uc_hook *hh, hvs_block_counter *counter);
+
 /// prctl(PR_SET_THP_DISABLE): Unicorn 2.0.1 reserves a 1 GiB translation
 /// buffer and asks for transparent huge pages on it, so the first block it
 /// translates makes 2 MiB resident. Called before uc_open, this keeps the
