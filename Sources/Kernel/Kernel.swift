@@ -21,7 +21,7 @@ public struct KernelConfiguration: Sendable {
     /// What the virtual registry holds besides (or instead of) its defaults (docs/registry.md).
     public var registry: RegistrySeed
 
-    public init(hvci: Bool, enforcement: Enforcement = .audit, kernelCallLimit: Int = 200_000,
+    public init(hvci: Bool, enforcement: Enforcement = .audit, kernelCallLimit: Int = 1_000_000,
                 unmodeledReturnValue: UInt64 = 0, recordedCallLimit: Int = 10_000,
                 driverName: String = "driver.sys", registryPath: String? = nil,
                 registry: RegistrySeed = RegistrySeed()) {

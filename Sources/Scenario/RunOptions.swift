@@ -5,14 +5,17 @@ import Memory
 /// outcome in the report; it is never a tool error. The defaults stop a
 /// hostile driver within seconds.
 public struct Limits: Sendable, Equatable {
-    /// Instructions per entry point; 0 turns counting off (full speed, no count in the report).
-    public var maxInstructions: Int = 100_000_000
+    /// Instructions per entry point; 0 turns counting off (no count in the report). Counting
+    /// costs a few ns per executed block (BlockCounter), so 10^9 is about 1-2 s of emulation:
+    /// real drivers scan firmware windows byte by byte in their DriverEntry (~2.4 * 10^8).
+    public var maxInstructions: Int = 1_000_000_000
     /// Wall-clock time per entry point.
     public var timeoutSeconds: Double = 10
     /// Guest frames (image, pool, stacks, page tables).
     public var guestMemoryBytes: Int = 512 << 20
-    /// Calls into the kernel model per run.
-    public var kernelCalls: Int = 200_000
+    /// Calls into the kernel model per run (~4 µs each; some drivers call strncmp at every
+    /// byte of a BIOS area, ~2.6 * 10^5 calls, in DriverEntry).
+    public var kernelCalls: Int = 1_000_000
     /// Kernel stack size in bytes: what bounds call depth (Windows uses 24 KiB; the overflow
     /// hits a guard page and ends the entry point as a stack overflow).
     public var stackBytes: Int = 0x6000
