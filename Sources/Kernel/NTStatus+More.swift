@@ -1,6 +1,5 @@
-/// NTSTATUS values of the object manager, process, security and callback areas.
-/// `NTStatus.name` does not know these yet: `moreNames` holds their names for
-/// whoever merges the tables (see `nameIncludingMore`).
+/// NTSTATUS values of the object manager, process, security and callback areas
+/// (`NTStatus.name` consults `moreNames` too).
 extension NTStatus {
     public static let moreEntries: UInt32 = 0x0000_0105
     public static let invalidCid: UInt32 = 0xC000_000B
@@ -19,6 +18,13 @@ extension NTStatus {
     public static let fltInstanceAltitudeCollision: UInt32 = 0xC01C_0011
     public static let badImpersonationLevel: UInt32 = 0xC000_00A5
     public static let objectPathSyntaxBad: UInt32 = 0xC000_003B
+    public static let datatypeMisalignment: UInt32 = 0x8000_0002
+    public static let invalidUnwindTarget: UInt32 = 0xC000_0029
+    public static let portDisconnected: UInt32 = 0xC000_0037
+    public static let unexpectedIoError: UInt32 = 0xC000_00E9
+    public static let wmiGuidNotFound: UInt32 = 0xC000_0295
+    public static let portNotSet: UInt32 = 0xC000_0353
+    public static let debuggerInactive: UInt32 = 0xC000_0354
 
     static let moreNames: [UInt32: String] = [
         moreEntries: "STATUS_MORE_ENTRIES", invalidCid: "STATUS_INVALID_CID",
@@ -30,10 +36,10 @@ extension NTStatus {
         invalidParameterMix: "STATUS_INVALID_PARAMETER_MIX",
         fltInstanceAltitudeCollision: "STATUS_FLT_INSTANCE_ALTITUDE_COLLISION",
         badImpersonationLevel: "STATUS_BAD_IMPERSONATION_LEVEL", objectPathSyntaxBad: "STATUS_OBJECT_PATH_SYNTAX_BAD",
+        datatypeMisalignment: "STATUS_DATATYPE_MISALIGNMENT", invalidUnwindTarget: "STATUS_INVALID_UNWIND_TARGET",
+        portDisconnected: "STATUS_PORT_DISCONNECTED", unexpectedIoError: "STATUS_UNEXPECTED_IO_ERROR",
+        wmiGuidNotFound: "STATUS_WMI_GUID_NOT_FOUND", portNotSet: "STATUS_PORT_NOT_SET",
+        debuggerInactive: "STATUS_DEBUGGER_INACTIVE",
     ]
 
-    /// `name(_:)` over both tables.
-    public static func nameIncludingMore(_ status: UInt32) -> String {
-        moreNames[status] ?? name(status)
-    }
 }

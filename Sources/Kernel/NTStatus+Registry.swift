@@ -59,6 +59,6 @@ enum AreaStatus {
         objectNameExists: "STATUS_OBJECT_NAME_EXISTS",
     ]
 
-    /// The status's name (this area's codes first, then NTStatus's).
-    static func name(_ status: UInt32) -> String { names[status] ?? NTStatus.name(status) }
+    /// The status's name (NTStatus.name covers this table too).
+    static func name(_ status: UInt32) -> String { NTStatus.name(status) }
 }

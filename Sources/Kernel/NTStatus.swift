@@ -43,8 +43,11 @@ public enum NTStatus {
     ]
 
     /// "STATUS_SUCCESS", or the hex value for codes the model has no name for.
+    /// Looks in every area's table (NTStatus+More, AreaStatus), so a status an
+    /// area defines prints by name in reports whichever area returned it.
     public static func name(_ status: UInt32) -> String {
-        names[status] ?? "0x" + String(status, radix: 16, uppercase: true)
+        names[status] ?? moreNames[status] ?? AreaStatus.names[status]
+            ?? "0x" + String(status, radix: 16, uppercase: true)
     }
 
     public static func isSuccess(_ status: UInt32) -> Bool { Int32(bitPattern: status) >= 0 }
