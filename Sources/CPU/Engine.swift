@@ -19,6 +19,12 @@ public final class Engine {
         handle = uc
     }
 
+    /// Gives the heap that closed engines (and whatever else was freed) left behind back to the
+    /// system, so that what is loaded next does not add to the process's peak.
+    public static func releaseFreedHeap() {
+        _ = hvs_release_free_heap()
+    }
+
     /// Once per process, before the first uc_open (see hvs_disable_transparent_huge_pages).
     private static let avoidHugePages: Void = { _ = hvs_disable_transparent_huge_pages() }()
 

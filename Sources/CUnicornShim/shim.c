@@ -1,3 +1,4 @@
+#include <malloc.h>
 #include <sys/prctl.h>
 #include "CUnicornShim.h"
 
@@ -68,4 +69,8 @@ static void hvs_count_block(uc_engine *uc, uint64_t address, uint32_t size, void
 
 uc_err hvs_hook_add_block_counter(uc_engine *uc, uc_hook *hh, hvs_block_counter *counter) {
     return uc_hook_add(uc, hh, UC_HOOK_BLOCK, (void *)hvs_count_block, counter, 1, 0);
+}
+
+int hvs_release_free_heap(void) {
+    return malloc_trim(0);
 }

@@ -15,7 +15,9 @@ public enum DriverRunner {
         var result = RunResult(hvci: options.hvci, enforcement: options.enforcement, loadFailure: nil, imageBase: nil,
                                entryPoints: [], debugOutput: [], fallbacks: [:])
         runSession(file, name: name, options: options, into: &result)
-        // The machine is gone now; the faulting instructions are disassembled from their saved bytes.
+        // The machine is gone now: hand its freed heap back to the system, then disassemble the
+        // faulting instructions from their saved bytes (loading Capstone, if any finding needs it).
+        Engine.releaseFreedHeap()
         disassembleFindings(in: &result)
         return result
     }

@@ -64,5 +64,10 @@ uc_err hvs_hook_add_block_counter(uc_engine *uc, uc_hook *hh, hvs_block_counter 
 /// buffer at 4 KiB pages: memory grows with the code translated. 0 on success.
 int hvs_disable_transparent_huge_pages(void);
 
+/// malloc_trim(0) (glibc's malloc.h, which Swift's Glibc module does not
+/// expose): gives freed heap pages back to the system, e.g. once an engine
+/// and its memory model are gone. Returns 1 if memory was released.
+int hvs_release_free_heap(void);
+
 
 #endif
