@@ -6,76 +6,84 @@ import CPU
 /// there and takes the first instruction whose memory operand, computed with
 /// the registers as they are now, is the faulting address. Instructions before
 /// the faulting one have run, so the registers it reads are current.
+///
+/// Decoding uses `InstructionDecoder` (pure Swift), not Capstone, so a fault does
+/// not load Capstone's tables. The rules:
+/// - an explicit memory operand matches when the faulting address lies in
+///   [operand, operand + size + 32); for a write fault only operands the
+///   instruction writes or may write count (`mayWriteMemoryOperand`), for a read
+///   fault any operand it accesses (not LEA's or a prefetch's);
+/// - string instructions match through [rsi] (read) and [rdi] (written or read),
+///   by the same window;
+/// - push and call match their implicit stack write at RSP - 8 (or - 2, - 4);
+/// - decoding stops at ret, an unconditional jmp and hlt (the block ends there),
+///   at undecodable bytes, and after `maxInstructions`.
 struct FaultLocator {
     let engine: Engine
-    let disassembler: Disassembler
     static let maxInstructions = 256
 
-    func instruction(from blockStart: UInt64, accessing address: UInt64, size: Int, write: Bool) -> Instruction? {
+    /// The address of the instruction that accessed `address`, or nil when none is found.
+    func instruction(from blockStart: UInt64, accessing address: UInt64, size: Int, write: Bool) -> UInt64? {
         var pc = blockStart
+        let window = UInt64(max(size, 1)) + 32
+        func hits(_ target: UInt64?) -> Bool {
+            guard let target else { return false }
+            return address >= target && address - target < window
+        }
         for _ in 0..<Self.maxInstructions {
-            guard let insn = disassembler.decode(in: engine, at: pc) else { return nil }
-            // A store's memory operand is its destination: the first operand (Intel syntax).
-            let destinationIsMemory = insn.operands.split(separator: ",").first?.contains("[") ?? false
-            if !write || destinationIsMemory, let target = memoryOperand(of: insn),
-               address >= target, address - target < UInt64(max(size, 1)) + 32 {
-                return insn
+            guard let insn = decode(at: pc) else { return nil }
+            let end = pc &+ UInt64(insn.length)
+            if let memory = insn.memoryOperand,
+               write ? insn.mayWriteMemoryOperand : insn.memoryAccess != .none,
+               hits(memory.effectiveAddress(instructionEnd: end, register: register, segmentBase: { segmentBase($0) })) {
+                return pc
+            }
+            let strings = insn.stringOperands
+            if !strings.isEmpty {
+                let mask: UInt64 = insn.addressSize32 ? 0xFFFF_FFFF : .max
+                let source = (try? engine.read(.rsi)).map { ($0 & mask) &+ (insn.segmentOverride.map { segmentBase($0) } ?? 0) }
+                let destination = (try? engine.read(.rdi)).map { $0 & mask }
+                if write {
+                    if strings.contains(.writesDestination), hits(destination) { return pc }
+                } else {
+                    if strings.contains(.readsSource), hits(source) { return pc }
+                    if strings.contains(.readsDestination), hits(destination) { return pc }
+                }
             }
             // Implicit stack writes (push, call) address RSP.
-            if insn.mnemonic.hasPrefix("push") || insn.mnemonic.hasPrefix("call"),
+            if insn.kind == .push || insn.kind == .call,
                let rsp = try? engine.read(.rsp), address == rsp &- 8 || address == rsp &- 2 || address == rsp &- 4 {
-                return insn
+                return pc
             }
-            if ["ret", "jmp", "hlt"].contains(insn.mnemonic) { return nil }
-            pc &+= UInt64(insn.length)
+            switch insn.kind {
+            case .ret, .jump, .halt: return nil
+            default: pc = end
+            }
         }
         return nil
     }
 
-    /// The effective address of the instruction's `[...]` operand, if it has one.
-    func memoryOperand(of insn: Instruction) -> UInt64? {
-        let text = insn.operands
-        guard let open = text.firstIndex(of: "["), let close = text[open...].firstIndex(of: "]") else { return nil }
-        var total: UInt64 = 0
-        let prefix = text[..<open]
-        if prefix.hasSuffix("gs:") { total = (try? engine.read(.gsBase)) ?? 0 }
-        if prefix.hasSuffix("fs:") { total = (try? engine.read(.fsBase)) ?? 0 }
-        var sign: UInt64 = 1
-        for token in text[text.index(after: open)..<close].split(separator: " ") {
-            if token == "+" { sign = 1; continue }
-            if token == "-" { sign = UInt64.max; continue }
-            var term: UInt64
-            if let star = token.firstIndex(of: "*") {
-                guard let reg = value(of: String(token[..<star]), insn: insn),
-                      let scale = UInt64(token[token.index(after: star)...]) else { return nil }
-                term = reg &* scale
-            } else if let reg = value(of: String(token), insn: insn) {
-                term = reg
-            } else if token.hasPrefix("0x"), let literal = UInt64(token.dropFirst(2), radix: 16) {
-                term = literal
-            } else if let literal = UInt64(token) {
-                term = literal
-            } else {
-                return nil
-            }
-            total = total &+ sign &* term
-        }
-        return total
+    /// Decodes the instruction at `address` from the engine's memory (up to 15 bytes, fewer
+    /// when the next page is unmapped).
+    private func decode(at address: UInt64) -> DecodedInstruction? {
+        if let bytes = try? engine.readMemory(address, count: 15) { return InstructionDecoder.decode(bytes) }
+        let pageRemaining = Int(Engine.pageSize - address % Engine.pageSize)
+        guard let bytes = try? engine.readMemory(address, count: min(15, pageRemaining)) else { return nil }
+        return InstructionDecoder.decode(bytes)
     }
 
-    private func value(of name: String, insn: Instruction) -> UInt64? {
-        if name == "rip" { return insn.address &+ UInt64(insn.length) }
-        let names64: [String: Register] = [
-            "rax": .rax, "rbx": .rbx, "rcx": .rcx, "rdx": .rdx, "rsi": .rsi, "rdi": .rdi, "rbp": .rbp, "rsp": .rsp,
-            "r8": .r8, "r9": .r9, "r10": .r10, "r11": .r11, "r12": .r12, "r13": .r13, "r14": .r14, "r15": .r15,
-        ]
-        if let register = names64[name] { return try? engine.read(register) }
-        let names32: [String: Register] = [
-            "eax": .rax, "ebx": .rbx, "ecx": .rcx, "edx": .rdx, "esi": .rsi, "edi": .rdi, "ebp": .rbp, "esp": .rsp,
-            "r8d": .r8, "r9d": .r9, "r10d": .r10, "r11d": .r11, "r12d": .r12, "r13d": .r13, "r14d": .r14, "r15d": .r15,
-        ]
-        if let register = names32[name] { return (try? engine.read(register)).map { $0 & 0xFFFF_FFFF } }
-        return nil
+    private static let registers: [Register] = [
+        .rax, .rcx, .rdx, .rbx, .rsp, .rbp, .rsi, .rdi, .r8, .r9, .r10, .r11, .r12, .r13, .r14, .r15,
+    ]
+
+    private func register(_ number: Int) -> UInt64? {
+        guard Self.registers.indices.contains(number) else { return nil }
+        return try? engine.read(Self.registers[number])
+    }
+
+    /// FS/GS base; 0 when it cannot be read (as segments without an override).
+    private func segmentBase(_ segment: MemoryOperand.Segment) -> UInt64 {
+        (try? engine.read(segment == .fs ? .fsBase : .gsBase)) ?? 0
     }
 }
 
@@ -85,10 +93,7 @@ extension MemoryModel {
     func faultingInstructionAddress(_ access: MemoryAccess) -> UInt64 {
         let rip = (try? engine.read(.rip)) ?? 0
         if access.kind.isFetch { return access.address }
-        guard let disassembler,
-              let insn = FaultLocator(engine: engine, disassembler: disassembler)
-                .instruction(from: rip, accessing: access.address, size: access.size,
-                                   write: access.kind.isWrite) else { return rip }
-        return insn.address
+        return FaultLocator(engine: engine)
+            .instruction(from: rip, accessing: access.address, size: access.size, write: access.kind.isWrite) ?? rip
     }
 }

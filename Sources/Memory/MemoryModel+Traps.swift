@@ -65,7 +65,7 @@ extension MemoryModel {
         // nothing is stored; with host-pointer regions a handled fault can still store), and
         // `run` resumes after the instruction.
         guard report(violation) else { return false }
-        guard let length = disassemble(at: rip)?.length else { return true }
+        guard let length = instructionLength(at: rip) else { return true }
         resumeRequested = true
         resumeAddress = rip &+ UInt64(length)
         engine.stop()
@@ -136,15 +136,26 @@ extension MemoryModel {
         }
     }
 
-    /// Moves RIP past the instruction at RIP (Capstone decodes its length), e.g. to resume after
-    /// an enforce-mode stop the caller chose to forgive. Returns the skipped instruction.
+    /// Moves RIP past the instruction at RIP (`InstructionDecoder` decodes its length), e.g. to
+    /// resume after an enforce-mode stop the caller chose to forgive. Returns the skipped
+    /// instruction's address and length (`disassemble(at:)` gives its text).
     @discardableResult
-    public func skipInstruction() throws(MemoryError) -> Instruction {
+    public func skipInstruction() throws(MemoryError) -> (address: UInt64, length: Int) {
         let rip: UInt64
         do { rip = try engine.read(.rip) } catch { throw .engine(error) }
-        guard let insn = disassembler?.decode(in: engine, at: rip) else { throw .notMapped(rip) }
-        do { try engine.write(.rip, rip &+ UInt64(insn.length)) } catch { throw .engine(error) }
-        return insn
+        guard let length = instructionLength(at: rip) else { throw .notMapped(rip) }
+        do { try engine.write(.rip, rip &+ UInt64(length)) } catch { throw .engine(error) }
+        return (rip, length)
+    }
+
+    /// Length of the instruction at `address` in guest memory (pure-Swift decoder, no Capstone);
+    /// nil when its bytes are unmapped or not a valid instruction. Reads up to 15 bytes, fewer
+    /// when the next page is unmapped.
+    func instructionLength(at address: UInt64) -> Int? {
+        if let bytes = try? engine.readMemory(address, count: 15) { return InstructionDecoder.length(of: bytes) }
+        let pageRemaining = Int(Engine.pageSize - address % Engine.pageSize)
+        guard let bytes = try? engine.readMemory(address, count: min(15, pageRemaining)) else { return nil }
+        return InstructionDecoder.length(of: bytes)
     }
 
     /// The instruction at `address` as text ("mov qword ptr [rax], rbx"), for reports.

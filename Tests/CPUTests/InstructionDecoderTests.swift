@@ -144,6 +144,233 @@ import Testing
         #expect(absolute.isAbsoluteAddress && !absolute.isRIPRelative)
     }
 
+    // MARK: Memory operands
+
+    struct MemoryCase: Sendable, CustomTestStringConvertible {
+        var hex: String
+        var base: Int?
+        var index: Int?
+        var scale = 1
+        var displacement: Int64 = 0
+        var rip = false
+        var segment: MemoryOperand.Segment?
+        var address32 = false
+        var access: DecodedInstruction.MemoryAccess
+        var testDescription: String { hex }
+    }
+
+    static let memoryCases: [MemoryCase] = [
+        MemoryCase(hex: "488903", base: 3, access: .write),                            // mov [rbx], rax
+        MemoryCase(hex: "488b03", base: 3, access: .read),                             // mov rax, [rbx]
+        MemoryCase(hex: "4a8b44c810", base: 0, index: 9, scale: 8, displacement: 0x10, access: .read),  // mov rax, [rax+r9*8+0x10]
+        MemoryCase(hex: "42890424", base: 4, index: 12, access: .write),               // mov [rsp+r12], eax (REX.X: index 100b is r12)
+        MemoryCase(hex: "890424", base: 4, access: .write),                            // mov [rsp], eax
+        MemoryCase(hex: "41894500", base: 13, access: .write),                         // mov [r13+0], eax
+        MemoryCase(hex: "890425efbeadde", displacement: -0x2152_4111, access: .write), // mov [0xdeadbeef], eax (sign-extended)
+        MemoryCase(hex: "c705f8ffffff01000000", displacement: -8, rip: true, access: .write),
+        MemoryCase(hex: "65488b042588010000", displacement: 0x188, segment: .gs, access: .read),
+        MemoryCase(hex: "6467890e", base: 6, segment: .fs, address32: true, access: .write),  // mov fs:[esi], ecx
+        MemoryCase(hex: "833800", base: 0, access: .read),                             // cmp dword [rax], 0
+        MemoryCase(hex: "833001", base: 0, access: .write),                            // xor dword [rax], 1
+        MemoryCase(hex: "f0480fb10a", base: 2, access: .write),                        // lock cmpxchg [rdx], rcx
+        MemoryCase(hex: "0f9400", base: 0, access: .write),                            // sete [rax]
+        MemoryCase(hex: "ff10", base: 0, access: .read),                               // call [rax]
+        MemoryCase(hex: "488d0c8500000000", index: 0, scale: 4, access: .none),        // lea rcx, [rax*4]
+        MemoryCase(hex: "0f1100", base: 0, access: .write),                            // movups [rax], xmm0
+        MemoryCase(hex: "0f1000", base: 0, access: .read),                             // movups xmm0, [rax]
+        MemoryCase(hex: "c5fc2900", base: 0, access: .write),                          // vmovaps [rax], ymm0
+        MemoryCase(hex: "c4c17c2803", base: 11, access: .read),                        // vmovaps ymm0, [r11]
+        MemoryCase(hex: "f30f7e00", base: 0, access: .read),
+        MemoryCase(hex: "642e0a00", base: 0, access: .read),                           // or al, cs:[rax] (the last override counts)
+        MemoryCase(hex: "2e640a00", base: 0, segment: .fs, access: .read),             // or al, fs:[rax]                           // movq xmm0, [rax]
+        MemoryCase(hex: "660f7e00", base: 0, access: .write),                          // movd [rax], xmm0
+        MemoryCase(hex: "0fc300", base: 0, access: .write),                            // movnti [rax], eax
+        MemoryCase(hex: "0fae00", base: 0, access: .mayWrite),                         // fxsave [rax]
+        MemoryCase(hex: "a1efcdab8967452301", displacement: 0x0123_4567_89AB_CDEF, access: .read),
+        MemoryCase(hex: "a3efcdab8967452301", displacement: 0x0123_4567_89AB_CDEF, access: .write),
+    ]
+
+    @Test(arguments: memoryCases) func decodesMemoryOperand(_ c: MemoryCase) throws {
+        let decoded = try #require(InstructionDecoder.decode(Self.bytes(c.hex)))
+        let memory = try #require(decoded.memoryOperand)
+        #expect(memory.base == c.base)
+        #expect(memory.index == c.index)
+        #expect(memory.scale == c.scale)
+        #expect(memory.displacement == c.displacement)
+        #expect(memory.isRIPRelative == c.rip)
+        #expect(memory.segment == c.segment)
+        #expect(memory.addressSize32 == c.address32)
+        #expect(decoded.memoryAccess == c.access)
+    }
+
+    @Test func reportsKindsStringOperandsAndRegisterForms() throws {
+        func decode(_ hex: String) throws -> DecodedInstruction { try #require(InstructionDecoder.decode(Self.bytes(hex))) }
+        for hex in ["50", "4157", "ff30", "6a08", "6800100000", "9c", "0fa0", "0fa8"] {
+            #expect(try decode(hex).kind == .push, "\(hex)")
+        }
+        for hex in ["e800000000", "ffd0", "ff10", "ff18"] { #expect(try decode(hex).kind == .call, "\(hex)") }
+        for hex in ["e900000000", "eb00", "ffe0", "ff20", "ff28"] { #expect(try decode(hex).kind == .jump, "\(hex)") }
+        for hex in ["c3", "c21000", "cb"] { #expect(try decode(hex).kind == .ret, "\(hex)") }
+        #expect(try decode("f4").kind == .halt)
+        #expect(try decode("7400").kind == .plain && decode("ffc0").kind == .plain)
+        #expect(try decode("f3a4").stringOperands == [.readsSource, .writesDestination])
+        #expect(try decode("f348ab").stringOperands == .writesDestination)
+        #expect(try decode("ac").stringOperands == .readsSource)
+        #expect(try decode("f2ae").stringOperands == .readsDestination)
+        #expect(try decode("a6").stringOperands == [.readsSource, .readsDestination])
+        #expect(try decode("65a4").segmentOverride == .gs)
+        #expect(try decode("67aa").addressSize32)
+        #expect(try decode("f3a4").memoryOperand == nil && decode("f3a4").memoryAccess == .none)
+        // Register forms and MOV CRn (mod ignored) have no memory operand.
+        #expect(try decode("4889c3").memoryOperand == nil)
+        #expect(try decode("0f2040").memoryOperand == nil)
+        // VSIB and EVEX disp8*N: no single address.
+        let gather = try decode("c4e2759204c8")  // vgatherdpd ymm0, [rax+xmm1*8], ymm1
+        #expect(gather.memoryOperand?.hasVectorIndex == true)
+        #expect(gather.memoryOperand?.effectiveAddress(instructionEnd: 0, register: { _ in 0 }, segmentBase: { _ in 0 }) == nil)
+        #expect(try decode("62f17c48104001").memoryOperand?.hasCompressedDisplacement == true)
+    }
+
+    @Test func computesEffectiveAddresses() throws {
+        let registers: [UInt64] = (0..<16).map { 0x1000 * UInt64($0 + 1) }
+        func address(_ hex: String, at end: UInt64 = 0x5000) throws -> UInt64? {
+            let memory = try #require(InstructionDecoder.decode(Self.bytes(hex))?.memoryOperand)
+            return memory.effectiveAddress(instructionEnd: end, register: { registers[$0] },
+                                           segmentBase: { $0 == .gs ? 0xFFFF_F800_0000_0000 : 0x7000_0000 })
+        }
+        #expect(try address("4a8b44c810") == 0x1000 + 0xA000 * 8 + 0x10)
+        #expect(try address("c705f8ffffff01000000", at: 0x140001000) == 0x140001000 - 8)
+        #expect(try address("65488b042588010000") == 0xFFFF_F800_0000_0188)
+        #expect(try address("6467890e") == 0x7000_0000 + 0x7000)
+        // 67h: the sum wraps at 32 bits before the segment base is added.
+        #expect(try address("678b80ffffffff") == 0x0FFF)  // mov eax, [eax - 1]
+    }
+
+    /// Every instruction of the sample drivers' (and the corpus') code: the memory operand's
+    /// base, index, scale, displacement, RIP-relative flag, FS/GS override and address size
+    /// agree with Capstone's operand text, and no instruction whose first operand Capstone
+    /// shows as memory is called read-only unless its mnemonic only reads.
+    @Test func memoryOperandsAgreeWithCapstoneOnDriverCode() throws {
+        let disassembler = try Disassembler()
+        var files = Self.driverFiles(in: Self.packageRoot.appendingPathComponent("Samples/bin"))
+        files += Self.driverFiles(in: Self.packageRoot.appendingPathComponent(".corpus/drivers"))
+        var instructions = 0, withMemory = 0, mismatches: [String] = [], readOnlyDestinations: [String: Int] = [:]
+        var accessCounts: [DecodedInstruction.MemoryAccess: Int] = [:]
+        for file in files {
+            guard let image = try? [UInt8](Data(contentsOf: file)) else { continue }
+            for section in Self.executableSections(of: image) {
+                var offset = section.lowerBound
+                while offset < section.upperBound {
+                    let window = Array(image[offset..<min(offset + 15, section.upperBound)])
+                    guard let insn = disassembler.decode(window, at: UInt64(offset)) else { offset += 1; continue }
+                    offset += insn.length
+                    guard let decoded = InstructionDecoder.decode(window), decoded.length == insn.length else { continue }
+                    instructions += 1
+                    if decoded.memoryOperand != nil { withMemory += 1; accessCounts[decoded.memoryAccess, default: 0] += 1 }
+                    if let problem = Self.memoryMismatch(decoded, insn) {
+                        mismatches.append("\(file.lastPathComponent)+\(String(insn.address, radix: 16)): \(Self.hex(insn.bytes)) \(insn.text): \(problem)")
+                    }
+                    let first = insn.operands.split(separator: ",").first ?? ""
+                    if decoded.memoryOperand != nil, decoded.memoryAccess == .read || decoded.memoryAccess == .none,
+                       first.contains("["),
+                       !Self.readOnlyMnemonics.contains(Self.bareMnemonic(insn.mnemonic)) {
+                        readOnlyDestinations[insn.mnemonic, default: 0] += 1
+                    }
+                }
+            }
+        }
+        print("Memory operands vs Capstone on \(files.count) drivers: \(instructions) instructions, \(withMemory) with a "
+              + "memory operand (\(accessCounts.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))), "
+              + "\(mismatches.count) mismatches")
+        for line in mismatches.prefix(40) { print("  " + line) }
+        for (mnemonic, count) in readOnlyDestinations { print("  read-only with a memory destination: \(mnemonic) ×\(count)") }
+        #expect(instructions > 1000)
+        #expect(mismatches.isEmpty)
+        #expect(readOnlyDestinations.isEmpty)
+    }
+
+    /// Mnemonics whose first operand, when memory, is only read (or not accessed).
+    static let readOnlyMnemonics: Set<String> = [
+        "cmp", "test", "push", "call", "jmp", "lcall", "ljmp", "bt", "nop", "prefetch", "prefetchw",
+        "prefetcht0", "prefetcht1", "prefetcht2", "prefetchnta", "ucomiss", "ucomisd", "comiss", "comisd",
+        "mul", "imul", "div", "idiv", "lldt", "ltr", "verr", "verw",
+    ]
+
+    static func bareMnemonic(_ mnemonic: String) -> String {
+        var words = mnemonic.split(separator: " ")
+        while let first = words.first, ["lock", "rep", "repne", "repe", "bnd", "notrack"].contains(first), words.count > 1 {
+            words.removeFirst()
+        }
+        return words.joined(separator: " ")
+    }
+
+    static let registerNumbers: [String: Int] = {
+        var numbers: [String: Int] = [:]
+        for (n, name) in ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi"].enumerated() { numbers[name] = n }
+        for (n, name) in ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"].enumerated() { numbers[name] = n }
+        for n in 8...15 { numbers["r\(n)"] = n; numbers["r\(n)d"] = n }
+        return numbers
+    }()
+
+    /// Compares the decoded memory operand with Capstone's "seg:[base + index*scale + disp]".
+    static func memoryMismatch(_ decoded: DecodedInstruction, _ insn: Instruction) -> String? {
+        let text = insn.operands
+        let isString = !decoded.stringOperands.isEmpty
+        guard let open = text.firstIndex(of: "["), let close = text[open...].firstIndex(of: "]") else {
+            return decoded.memoryOperand == nil ? nil : "memory operand Capstone does not show"
+        }
+        if isString { return decoded.memoryOperand == nil ? nil : "string instruction with an explicit operand" }
+        if insn.mnemonic.hasPrefix("xlat") { return nil }
+        guard let memory = decoded.memoryOperand else { return "no memory operand" }
+        let prefix = text[..<open]
+        let segment: MemoryOperand.Segment? = prefix.hasSuffix("fs:") ? .fs : prefix.hasSuffix("gs:") ? .gs : nil
+        var base: Int?, index: Int?, scale = 1, displacement: Int64 = 0, rip = false, address32 = false, vector = false
+        var sign: Int64 = 1
+        for token in text[text.index(after: open)..<close].split(separator: " ") {
+            if token == "+" { sign = 1; continue }
+            if token == "-" { sign = -1; continue }
+            if let star = token.firstIndex(of: "*") {
+                let name = String(token[..<star])
+                scale = Int(token[token.index(after: star)...]) ?? 0
+                if let n = registerNumbers[name] { index = n; address32 = address32 || name.hasPrefix("e") || name.hasSuffix("d") }
+                else if name.hasPrefix("xmm") || name.hasPrefix("ymm") || name.hasPrefix("zmm") { vector = true; index = (Int(name.dropFirst(3)) ?? 0) & 15 }
+                else { return "unparsed index \(token)" }
+            } else if token == "rip" || token == "eip" {
+                rip = true
+                address32 = address32 || token == "eip"
+            } else if let n = registerNumbers[String(token)] {
+                // A register without a scale: the base, or (second register) the index with scale 1.
+                if base == nil, index == nil { base = n } else { index = n }
+                address32 = address32 || token.hasPrefix("e") || token.hasSuffix("d")
+            } else if token.hasPrefix("xmm") || token.hasPrefix("ymm") || token.hasPrefix("zmm") {
+                vector = true; index = (Int(token.dropFirst(3)) ?? 0) & 15
+            } else if let value = number(String(token)) {
+                displacement = sign * value
+            } else {
+                return "unparsed \(token)"
+            }
+        }
+        // Capstone shows a SIB index with scale 1 and no base as "[reg + disp]", like a base.
+        if base != nil, index == nil, memory.base == nil, memory.index == base, memory.scale == 1 {
+            index = base
+            base = nil
+        }
+        var actual = memory.displacement
+        if decoded.isAbsoluteAddress, base == nil, index == nil, !rip, decoded.length < 9, actual != displacement {
+            actual = Int64(UInt32(truncatingIfNeeded: actual))  // Capstone shows [disp32] unsigned (or sign-extended)
+        }
+        var problems: [String] = []
+        if memory.base != base { problems.append("base \(memory.base.map { "\($0)" } ?? "none")") }
+        if memory.index != index { problems.append("index \(memory.index.map { "\($0)" } ?? "none")") }
+        if index != nil, memory.scale != scale { problems.append("scale \(memory.scale)") }
+        if !memory.hasCompressedDisplacement, actual != displacement { problems.append("displacement \(memory.displacement)") }
+        if memory.isRIPRelative != rip { problems.append("rip \(memory.isRIPRelative)") }
+        if memory.segment != segment { problems.append("segment \(memory.segment.map { "\($0)" } ?? "none")") }
+        if (base != nil || index != nil || rip), memory.addressSize32 != address32 { problems.append("address size 32 \(memory.addressSize32)") }
+        if memory.hasVectorIndex != vector { problems.append("vector index \(memory.hasVectorIndex)") }
+        return problems.isEmpty ? nil : problems.joined(separator: ", ")
+    }
+
     // MARK: Against Capstone
 
     /// Every executable section of the sample drivers (and .corpus/drivers when present),
@@ -182,13 +409,15 @@ import Testing
     }
 
     /// Random bytes: wherever Capstone decodes an instruction the lengths agree (the
-    /// remaining differences are Capstone quirks, see `knownCapstoneDifference`), and the
-    /// decoder never traps, on every truncation of every sequence.
+    /// remaining differences are Capstone quirks, see `knownCapstoneDifference`), where they
+    /// agree so do the memory operands (`memoryMismatch`), and the decoder never traps, on
+    /// every truncation of every sequence.
     @Test func agreesWithCapstoneOnRandomBytes() throws {
         let disassembler = try Disassembler()
         var rng = SplitMix64(seed: 0x4856_4349_5349_4D21)
         var decodedByCapstone = 0, agreeing = 0, explained = 0, plainDecoded = 0, plainAgreeing = 0
         var unexplained: [String] = [], classes: [String: Int] = [:], overlong = 0, inconsistent = 0
+        var memoryMismatches: [String] = []
         // Plain random bytes, then random bytes behind the escape and prefix bytes random
         // sequences rarely produce, so the 0F/0F38/0F3A maps, VEX, EVEX and XOP get exercised.
         let leads: [[UInt8]] = [[], [0x0F], [0x0F, 0x38], [0x0F, 0x3A], [0xC4], [0xC5], [0x62], [0x8F], [0x66, 0x0F], [0xF3, 0x0F], [0xF2, 0x0F]]
@@ -205,9 +434,12 @@ import Testing
             guard let insn = disassembler.decode(bytes, at: 0x1000) else { continue }
             decodedByCapstone += 1
             if round < 200_000 { plainDecoded += 1 }
-            if decoded?.length == insn.length {
+            if let decoded, decoded.length == insn.length {
                 agreeing += 1
                 if round < 200_000 { plainAgreeing += 1 }
+                if let problem = Self.memoryMismatch(decoded, insn) {
+                    memoryMismatches.append("\(Self.hex(insn.bytes)) \(insn.text): \(problem)")
+                }
                 continue
             }
             if let reason = Self.knownCapstoneDifference(bytes) {
@@ -225,10 +457,13 @@ import Testing
               + "\(explained) known Capstone quirks, \(unexplained.count) other")
         for (reason, count) in classes.sorted(by: { $0.value > $1.value }) { print("  \(count)× \(reason)") }
         for line in unexplained.prefix(40) { print("  " + line) }
+        print("  memory operands: \(memoryMismatches.count) differ from Capstone's text")
+        for line in memoryMismatches.prefix(40) { print("  " + line) }
         #expect(plainRate >= 0.999)
         #expect(rate >= 0.99)
         #expect(unexplained.isEmpty)
         #expect(overlong == 0 && inconsistent == 0)
+        #expect(memoryMismatches.isEmpty)
     }
 
     /// Every opcode of the one-byte map, the 0F map and the 66h/F2h/F3h 0F maps, with every

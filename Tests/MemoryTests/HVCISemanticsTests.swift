@@ -48,7 +48,8 @@ import Testing
         #expect(stop.kind == .codePageWrite && !stop.continued)
         #expect(try machine.engine.read(.rip) == machine.code)
         let skipped = try machine.memory.skipInstruction()
-        #expect(skipped.text == "mov qword ptr [rbx], rax")
+        #expect(skipped.address == machine.code && skipped.length == 3)
+        #expect(machine.memory.disassemble(at: skipped.address)?.text == "mov qword ptr [rbx], rax")
         #expect(try machine.engine.read(.rip) == machine.code + 3)
     }
 
