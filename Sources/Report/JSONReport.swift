@@ -117,6 +117,16 @@ public enum JSONReport {
         }
         members.append(("fix", .string(f.fix)))
         members.append(("details", .object(f.details.map { ($0.key, .string($0.value)) })))
+        if f.phase == .runtime {
+            // Where it happened: the DDI's call site or the faulting instruction, then the stack.
+            members.append(("site", f.site.map(codeSite) ?? .null))
+            members.append(("instruction", .optional(f.instruction)))
+            members.append(("stack", .array(f.stack.map(codeSite))))
+        }
         return .object(members)
+    }
+
+    static func codeSite(_ site: CodeSite) -> JSONValue {
+        .object([("address", .string(hex(site.address))), ("symbol", .string(site.symbol))])
     }
 }

@@ -82,3 +82,26 @@ struct RunCommandTests {
         #expect((entry["findings"] as? [Any])?.count == 1)
     }
 }
+
+/// JSON run-time findings carry where they happened, as docs/report-schema.md documents.
+@Suite struct RunFindingLocationTests {
+    @Test func runtimeFindingsCarrySiteInstructionAndStack() throws {
+        let result = try runHVCISim(["run", "Samples/bin/code-write.sys", "--format", "json"],
+                                    currentDirectory: TestPaths.packageRoot)
+        #expect(result.status == 1)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let runs = try #require(report["runs"] as? [[String: Any]])
+        let entries = try #require(runs.first?["entryPoints"] as? [[String: Any]])
+        let findings = entries.flatMap { ($0["findings"] as? [[String: Any]]) ?? [] }
+        let write = try #require(findings.first { $0["code"] as? String == "CODE_PAGE_WRITE" })
+        let site = try #require(write["site"] as? [String: Any])
+        #expect((site["symbol"] as? String)?.hasPrefix("code-write.sys!.text+") == true, "\(site)")
+        #expect((site["symbol"] as? String)?.contains("(DriverEntry+") == true, "\(site)")
+        #expect((site["address"] as? String)?.hasPrefix("0x") == true)
+        let instruction = try #require(write["instruction"] as? String)
+        #expect(instruction.hasPrefix("mov"), "\(instruction)")
+        // The store is in DriverEntry itself: nothing of the driver's above it on the stack.
+        let stack = try #require(write["stack"] as? [[String: Any]])
+        #expect(stack.allSatisfy { $0["address"] is String && $0["symbol"] is String })
+    }
+}
