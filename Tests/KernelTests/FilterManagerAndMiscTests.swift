@@ -399,6 +399,22 @@ struct GenericTableTests {
         #expect(try h.call("RtlPcToFileHeader", 0xFFFF_F800_0000_1000, out) == 0)
         #expect(try h.kernel.readU64(out) == 0)
     }
+
+    /// RtlPcToFileHeader agrees with PsLoadedModuleList: a kernel routine's address lies in
+    /// ntoskrnl.exe (whose header RtlImageNtHeader accepts), a driver's code in its own entry.
+    @Test func pcToFileHeaderUsesTheLoadedModuleList() throws {
+        let h = try KernelHarness()
+        try h.driverModule(integrityForced: false)
+        let out = try h.buffer(8)
+        let routine = try h.kernel.resolve(module: "ntoskrnl.exe", function: "IoCreateDevice")
+        let ntoskrnl = try h.call("RtlPcToFileHeader", routine, out)
+        #expect(ntoskrnl == Kernel.ntoskrnlHeaderBase)
+        #expect(try h.kernel.readU64(out) == ntoskrnl)
+        #expect(try h.call("RtlImageNtHeader", ntoskrnl) == ntoskrnl + 0x80)
+        #expect(try h.call("RtlPcToFileHeader", 0x1_4000_1234, out) == 0x1_4000_0000)
+        #expect(try h.call("RtlPcToFileHeader", 0x1_4001_0000, out) == 0)
+        #expect(try h.kernel.readU64(out) == 0)
+    }
 }
 
 struct PlugPlayNotificationTests {
