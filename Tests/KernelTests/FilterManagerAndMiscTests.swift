@@ -324,6 +324,45 @@ struct SchedulerTests {
         // The worker is blocked on the semaphore again, not ended.
         #expect(SynchronizationArea.scheduler(k).blocked.count == 1)
     }
+
+    /// KeSetEvent(event, 0, FALSE)
+    private func setEvent(_ event: UInt64, _ keSetEvent: UInt64) -> [UInt8] {
+        [0x48, 0xB9] + imm64(event) + [0x31, 0xD2, 0x45, 0x31, 0xC0] + callAbs(keSetEvent)
+    }
+
+    /// A worker blocks on a timer; the caller, with nothing else to run, waits for the worker's
+    /// signal: time passes until the timer is due and the worker continues (as on Windows, where
+    /// the timer expiring readies it). When the worker then returns, the caller resumes with its
+    /// own callee-saved registers — not those it had when it first ran the worker.
+    @Test func aWorkerBlockedOnATimerWakesWhenItIsDueAndTheWaiterKeepsItsRegisters() throws {
+        let h = try KernelHarness(hvci: false)
+        let k = h.kernel
+        let keWait = try k.resolve(module: "ntoskrnl.exe", function: "KeWaitForSingleObject")
+        let keSetEvent = try k.resolve(module: "ntoskrnl.exe", function: "KeSetEvent")
+        let started = try h.buffer(0x18), finished = try h.buffer(0x18), timer = try h.buffer(0x40)
+        try h.call("KeInitializeEvent", started, 0, 0)
+        try h.call("KeInitializeEvent", finished, 0, 0)
+        try h.call("KeInitializeTimer", timer)
+        let before = k.processor.systemTime
+        try h.call("KeSetTimer", timer, UInt64(bitPattern: -100_000), 0) // 10 ms from now
+        // Worker: push rbx; sub rsp,0x30; mov ebx,0x2222; KeSetEvent(started); wait(timer);
+        //         KeSetEvent(finished); mov eax,7; add rsp,0x30; pop rbx; ret
+        let worker = try h.code([0x53, 0x48, 0x83, 0xEC, 0x30, 0xBB, 0x22, 0x22, 0, 0] + setEvent(started, keSetEvent)
+                                + wait(timer, keWait) + setEvent(finished, keSetEvent)
+                                + [0xB8, 7, 0, 0, 0, 0x48, 0x83, 0xC4, 0x30, 0x5B, 0xC3])
+        // Main: push rbx; sub rsp,0x30; mov ebx,1; wait(started); mov rbx,magic; wait(finished);
+        //       mov rax,rbx; add rsp,0x30; pop rbx; ret
+        let magic: UInt64 = 0x1234_5678_9ABC_DEF0
+        let main = try h.code([0x53, 0x48, 0x83, 0xEC, 0x30, 0xBB, 1, 0, 0, 0] + wait(started, keWait)
+                              + [0x48, 0xBB] + imm64(magic) + wait(finished, keWait)
+                              + [0x48, 0x89, 0xD8, 0x48, 0x83, 0xC4, 0x30, 0x5B, 0xC3])
+        let handle = try h.buffer(8)
+        try h.call("PsCreateSystemThread", handle, 0, 0, 0, 0, worker, 0)
+        #expect(try h.run(at: main) == magic)
+        #expect(k.stopReason == nil)
+        #expect(SynchronizationArea.scheduler(k).blocked.isEmpty)
+        #expect(k.processor.systemTime >= before + 100_000)
+    }
 }
 
 struct GenericTableTests {
@@ -358,6 +397,22 @@ struct GenericTableTests {
         #expect(try h.call("RtlPcToFileHeader", 0x1_4000_1234, out) == 0x1_4000_0000)
         #expect(try h.kernel.readU64(out) == 0x1_4000_0000)
         #expect(try h.call("RtlPcToFileHeader", 0xFFFF_F800_0000_1000, out) == 0)
+        #expect(try h.kernel.readU64(out) == 0)
+    }
+
+    /// RtlPcToFileHeader agrees with PsLoadedModuleList: a kernel routine's address lies in
+    /// ntoskrnl.exe (whose header RtlImageNtHeader accepts), a driver's code in its own entry.
+    @Test func pcToFileHeaderUsesTheLoadedModuleList() throws {
+        let h = try KernelHarness()
+        try h.driverModule(integrityForced: false)
+        let out = try h.buffer(8)
+        let routine = try h.kernel.resolve(module: "ntoskrnl.exe", function: "IoCreateDevice")
+        let ntoskrnl = try h.call("RtlPcToFileHeader", routine, out)
+        #expect(ntoskrnl == Kernel.ntoskrnlHeaderBase)
+        #expect(try h.kernel.readU64(out) == ntoskrnl)
+        #expect(try h.call("RtlImageNtHeader", ntoskrnl) == ntoskrnl + 0x80)
+        #expect(try h.call("RtlPcToFileHeader", 0x1_4000_1234, out) == 0x1_4000_0000)
+        #expect(try h.call("RtlPcToFileHeader", 0x1_4001_0000, out) == 0)
         #expect(try h.kernel.readU64(out) == 0)
     }
 }

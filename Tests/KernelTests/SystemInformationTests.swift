@@ -26,7 +26,7 @@ struct SystemInformationTests {
         #expect(try UInt64(h.kernel.readU8(info + UInt64(B.numberOfProcessors))) == h.call("KeQueryActiveProcessorCount", 0))
     }
 
-    /// Length 0 first for the size, then the list: ntoskrnl.exe, hal.dll, the driver.
+    /// Length 0 first for the size, then the list: ntoskrnl.exe, hal.dll, the other system modules, the driver.
     @Test func moduleInformationListsTheLoadedModulesAfterASizingQuery() throws {
         typealias M = Layout.RtlProcessModules
         let h = try KernelHarness()
@@ -36,22 +36,29 @@ struct SystemInformationTests {
         let returned = try h.buffer(4)
         #expect(try h.call("ZwQuerySystemInformation", 11, 0, 0, returned) == mismatch)
         let needed = try h.kernel.readU32(returned)
-        #expect(needed == UInt32(M.modules + 3 * M.moduleSize))
+        let count = Kernel.systemModules.count + 1, driver = count - 1
+        #expect(count > 3)
+        #expect(needed == UInt32(M.modules + count * M.moduleSize))
         let info = try h.buffer(Int(needed))
         // One module short: the header and the entries that fit, and the mismatch.
         #expect(try h.call("ZwQuerySystemInformation", 11, info, UInt64(needed) - 8, returned) == mismatch)
-        #expect(try h.kernel.readU32(info) == 3)
+        #expect(try h.kernel.readU32(info) == UInt32(count))
         #expect(try h.call("ZwQuerySystemInformation", 11, info, UInt64(needed), returned) == 0)
-        #expect(try h.kernel.readU32(info + UInt64(M.numberOfModules)) == 3)
+        #expect(try h.kernel.readU32(info + UInt64(M.numberOfModules)) == UInt32(count))
         func module(_ index: Int) -> UInt64 { info + UInt64(M.modules + index * M.moduleSize) }
         func path(_ index: Int) throws -> String { try h.kernel.readCString(module(index) + UInt64(M.fullPathName)) }
         #expect(try path(0) == "\\SystemRoot\\system32\\ntoskrnl.exe")
         #expect(try h.kernel.readU16(module(0) + UInt64(M.offsetToFileName)) == 21)
         #expect(try path(1) == "\\SystemRoot\\system32\\hal.dll")
-        #expect(try path(2) == "\\SystemRoot\\System32\\drivers\\test.sys")
-        #expect(try h.kernel.readU64(module(2) + UInt64(M.imageBase)) == image)
-        #expect(try h.kernel.readU32(module(2) + UInt64(M.imageSize)) == 0x1000)
-        #expect(try h.kernel.readU16(module(2) + UInt64(M.loadOrderIndex)) == 2)
+        #expect(try path(driver) == "\\SystemRoot\\System32\\drivers\\test.sys")
+        #expect(try h.kernel.readU64(module(driver) + UInt64(M.imageBase)) == image)
+        #expect(try h.kernel.readU32(module(driver) + UInt64(M.imageSize)) == 0x1000)
+        #expect(try h.kernel.readU16(module(driver) + UInt64(M.loadOrderIndex)) == UInt16(driver))
+        // The win32k session drivers are loaded on every Windows 10 system, each with a valid header.
+        let paths = try (0..<count).map(path)
+        let win32kfull = try #require(paths.firstIndex(of: "\\SystemRoot\\System32\\win32kfull.sys"))
+        let win32kBase = try h.kernel.readU64(module(win32kfull) + UInt64(M.imageBase))
+        #expect(try h.call("RtlImageNtHeader", win32kBase) == win32kBase + 0x80)
         // ntoskrnl's range holds every kernel routine a driver resolves.
         let base = try h.kernel.readU64(module(0) + UInt64(M.imageBase))
         let size = UInt64(try h.kernel.readU32(module(0) + UInt64(M.imageSize)))
@@ -67,9 +74,9 @@ struct SystemInformationTests {
         let flink = try h.kernel.readU64(section), blink = try h.kernel.readU64(section + 8)
         try h.kernel.writeU64(blink, flink)
         try h.kernel.writeU64(flink + 8, blink)
-        let info = try h.buffer(0x1000), returned = try h.buffer(4)
-        #expect(try h.call("ZwQuerySystemInformation", 11, info, 0x1000, returned) == 0)
-        #expect(try h.kernel.readU32(info) == 2)
+        let info = try h.buffer(0x4000), returned = try h.buffer(4)
+        #expect(try h.call("ZwQuerySystemInformation", 11, info, 0x4000, returned) == 0)
+        #expect(try h.kernel.readU32(info) == UInt32(Kernel.systemModules.count))
     }
 
     @Test func processInformationStartsWithIdleAndSystemAndAgreesWithTheProcessTable() throws {

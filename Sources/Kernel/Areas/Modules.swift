@@ -11,7 +11,13 @@ import Memory
 /// so that MmVerifyCallbackFunction accepts Ps*NotifyRoutineEx registrations
 /// from an image not linked with /INTEGRITYCHECK.
 ///
-/// ntoskrnl.exe and hal.dll have no code in the model. Each gets a read-only page
+/// Before the driver come the modules every Windows 10 system has loaded (`systemModules`):
+/// ntoskrnl.exe and hal.dll, then boot and system drivers the kernel's own exports depend on
+/// (CI.dll, FLTMGR.SYS, ksecdd.sys, cng.sys, WDFLDR.SYS, ndis.sys, NETIO.SYS, …) and the
+/// win32k session drivers. Drivers look modules up by name in this list (SystemModuleInformation,
+/// a PsLoadedModuleList walk) and use the base they find without checking it.
+///
+/// None of them has code in the model. Each gets a read-only page
 /// holding a minimal PE header (no sections, no data directories) at its DllBase,
 /// so a driver that parses the header it found finds a valid image that exports
 /// nothing. ntoskrnl's header page sits right below the trampoline pages and its
@@ -34,8 +40,29 @@ extension Kernel {
     static let ntoskrnlImageSize = UInt64(Trampolines.pages + 1) * 0x1000
     static let halBase: UInt64 = 0xFFFF_F807_0F00_0000
     static let halImageSize: UInt64 = 0x1000
+    /// Where the other system modules' header pages go: one 1 MiB slot each below hal.dll.
+    static let systemModulesBase: UInt64 = 0xFFFF_F807_0E00_0000
 
-    /// The module list, with ntoskrnl.exe and hal.dll, built on first use (the driver's
+    /// The modules loaded before any driver, in load order: name and full path as
+    /// SystemModuleInformation and KLDR_DATA_TABLE_ENTRY.FullDllName show them.
+    static let systemModules: [(name: String, path: String)] = [
+        ("ntoskrnl.exe", "\\SystemRoot\\system32\\ntoskrnl.exe"),
+        ("hal.dll", "\\SystemRoot\\system32\\hal.dll"),
+    ] + ["CI.dll"].map { ($0, "\\SystemRoot\\system32\\" + $0) }
+      + ["CLFS.SYS", "FLTMGR.SYS", "ksecdd.sys", "cng.sys", "Wdf01000.sys", "WDFLDR.SYS", "ACPI.sys", "ndis.sys",
+         "NETIO.SYS", "tcpip.sys", "Ntfs.sys"].map { ($0, "\\SystemRoot\\System32\\drivers\\" + $0) }
+      + ["win32k.sys", "win32kbase.sys", "win32kfull.sys"].map { ($0, "\\SystemRoot\\System32\\" + $0) }
+
+    /// DllBase and SizeOfImage of the `index`th system module.
+    static func systemModuleRange(_ index: Int) -> (base: UInt64, size: UInt64) {
+        switch index {
+        case 0: return (ntoskrnlHeaderBase, ntoskrnlImageSize)
+        case 1: return (halBase, halImageSize)
+        default: return (systemModulesBase &+ UInt64(index - 2) &* 0x10_0000, 0x1000)
+        }
+    }
+
+    /// The module list, with the system modules, built on first use (the driver's
     /// DRIVER_OBJECT, or an import of PsLoadedModuleList).
     @discardableResult
     func loadedModules() throws -> LoadedModules {
@@ -50,13 +77,30 @@ extension Kernel {
         try writeU64(head, head)
         try writeU64(head &+ 8, head)
         list.head = head
-        for (name, base, size) in [("ntoskrnl.exe", Self.ntoskrnlHeaderBase, Self.ntoskrnlImageSize),
-                                   ("hal.dll", Self.halBase, Self.halImageSize)] {
-            try memory.allocate(pages: 1, owner: .kernelStructure(name + " headers"), rights: .read, at: base)
+        for (index, module) in Self.systemModules.enumerated() {
+            let (base, size) = Self.systemModuleRange(index)
+            try memory.allocate(pages: 1, owner: .kernelStructure(module.name + " headers"), rights: .read, at: base)
             try writeMinimalImageHeader(at: base, size: size)
-            try addLoadedModule(name: name, path: "\\SystemRoot\\system32\\" + name, base: base, size: size, entryPoint: 0)
+            try addLoadedModule(name: module.name, path: module.path, base: base, size: size, entryPoint: 0)
         }
         return list
+    }
+
+    /// The DllBase of the module in PsLoadedModuleList whose [DllBase, DllBase+SizeOfImage)
+    /// holds `address` (walked in guest memory, as RtlPcToFileHeader walks it); nil if none does.
+    func loadedModuleBase(containing address: UInt64) throws -> UInt64? {
+        typealias E = Layout.KldrDataTableEntry
+        let list = try loadedModules()
+        var link = try readU64(list.head), steps = 0
+        while link != list.head, link != 0, steps < 0x1000 {
+            let entry = link &- UInt64(E.inLoadOrderLinks)
+            let base = try readU64(entry &+ UInt64(E.dllBase))
+            let size = UInt64(try readU32(entry &+ UInt64(E.sizeOfImage)))
+            if base != 0, address >= base, address - base < size { return base }
+            link = try readU64(link)
+            steps += 1
+        }
+        return nil
     }
 
     /// Appends a KLDR_DATA_TABLE_ENTRY for the image at `base` to the list and returns it.

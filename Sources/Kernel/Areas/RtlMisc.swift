@@ -19,10 +19,13 @@ enum RtlMiscArea {
         "KdChangeOption": { _ in UInt64(MiscStatus.debuggerInactive) },
         "PoSetPowerState": { try setPowerState($0) },
         "RtlImageNtHeader": { call in try ntHeader(call.kernel, base: call.arg(0)) ?? 0 },
-        // RtlPcToFileHeader(PcValue, *BaseOfImage): the base of the driver image holding PcValue;
-        // the model's kernel has no image of its own, so other addresses give NULL.
+        // RtlPcToFileHeader(PcValue, *BaseOfImage): the DllBase of the loaded module (PsLoadedModuleList)
+        // whose image holds PcValue — the driver, ntoskrnl.exe (every kernel routine's address), … —
+        // else NULL; the same value is stored in *BaseOfImage.
         "RtlPcToFileHeader": { call in
-            let base = call.kernel.exceptionImageLookup?(try call.arg(0))?.imageBase ?? 0
+            let pc = try call.arg(0)
+            let base = try call.kernel.loadedModuleBase(containing: pc)
+                ?? call.kernel.exceptionImageLookup?(pc)?.imageBase ?? 0
             try call.kernel.writeU64(call.arg(1), base)
             return base
         },

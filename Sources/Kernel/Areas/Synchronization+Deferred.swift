@@ -43,8 +43,10 @@ extension SynchronizationArea {
                                     _ wait: @escaping () throws -> UInt64) throws -> UInt64 {
         let kernel = call.kernel
         let timed = timeout == 0 || (try? kernel.readU64(timeout)) ?? 0 != 0
+        // How long the waiter lets time pass for a blocked routine's timer (nil: forever).
+        let limit = timeout == 0 ? nil : try? deadline(kernel, timeoutPointer: timeout)
         let value = try kernel.runGuestStep(call, try waitStep(call, runs: 0, objects: objects, waitAll: waitAll,
-                                                               timed: timed, wait))
+                                                               timed: timed, limit: limit, wait))
         if let redirect = kernel.guestCallbacks.redirect {
             kernel.guestCallbacks.redirect = nil
             try kernel.engine.write(.rsp, redirect)
@@ -147,6 +149,20 @@ extension SynchronizationArea {
         try? kernel.writeU64(kernel.processor.kpcr &+ UInt64(Layout.KPCR.currentThread), state.running.last ?? kernel.processor.thread)
     }
 
+    /// When time passing alone would satisfy a wait on `objects` (set timers), nil if it never would.
+    static func dueTime(_ kernel: Kernel, objects: [UInt64], waitAll: Bool) -> UInt64? {
+        guard !objects.isEmpty else { return nil }
+        var dues: [UInt64] = []
+        for object in objects {
+            switch (try? readiness(kernel, object)) ?? .never("") {
+            case .now: dues.append(kernel.processor.systemTime)
+            case .at(let due): dues.append(due)
+            case .never: if waitAll { return nil }
+            }
+        }
+        return waitAll ? dues.max() : dues.min()
+    }
+
     /// Whether a wait on `objects` could be satisfied now (no side effects).
     static func isReady(_ kernel: Kernel, objects: [UInt64], waitAll: Bool) -> Bool {
         guard !objects.isEmpty else { return false }
@@ -155,15 +171,16 @@ extension SynchronizationArea {
     }
 
     private static func waitStep(_ call: KernelCall, runs: Int, objects: [UInt64], waitAll: Bool, timed: Bool,
-                                 _ wait: @escaping () throws -> UInt64) throws -> GuestStep {
+                                 limit: UInt64?, _ wait: @escaping () throws -> UInt64) throws -> GuestStep {
         if timed, !objects.isEmpty, !isReady(call.kernel, objects: objects, waitAll: waitAll),
-           let step = try schedule(call, runs: runs, objects: objects, waitAll: waitAll, timed: timed, wait) {
+           let step = try schedule(call, runs: runs, objects: objects, waitAll: waitAll, timed: timed, limit: limit, wait) {
             return step
         }
         do {
             return .finish(try wait())
         } catch KernelStop.unsatisfiableWait(let what) {
-            if let step = try schedule(call, runs: runs, objects: objects, waitAll: waitAll, timed: timed, wait) { return step }
+            if let step = try schedule(call, runs: runs, objects: objects, waitAll: waitAll, timed: timed,
+                                       limit: limit, wait) { return step }
             throw KernelStop.unsatisfiableWait(what)
         }
     }
@@ -171,13 +188,17 @@ extension SynchronizationArea {
     /// What runs instead of the blocked caller: a satisfied outer waiter, a set-aside routine whose
     /// wait is satisfied, or a queued routine. Nil when there is nothing.
     private static func schedule(_ call: KernelCall, runs: Int, objects: [UInt64], waitAll: Bool, timed: Bool,
-                                 _ wait: @escaping () throws -> UInt64) throws -> GuestStep? {
+                                 limit: UInt64?, _ wait: @escaping () throws -> UInt64) throws -> GuestStep? {
         let kernel = call.kernel
         if try resumeReadyWaiter(call, objects: objects, waitAll: waitAll, wait) { return .finish(0) }
         guard runs < maxDeferredRuns else { return nil }
-        let retry = { try waitStep(call, runs: runs + 1, objects: objects, waitAll: waitAll, timed: timed, wait) }
+        let retry = { try waitStep(call, runs: runs + 1, objects: objects, waitAll: waitAll, timed: timed, limit: limit, wait) }
         if let step = try resumeBlocked(call, objects: objects, waitAll: waitAll, wait, then: retry) { return step }
-        guard let index = nextRoutine(kernel, preferring: objects) else { return nil }
+        guard let index = nextRoutine(kernel, preferring: objects) else {
+            // Nothing runnable now: time passes while the caller waits, so a routine blocked on a
+            // set timer (a worker's periodic KeWaitForSingleObject on a timer) wakes when it is due.
+            return try resumeBlocked(call, objects: objects, waitAll: waitAll, wait, byTimeUntil: .some(limit), then: retry)
+        }
         let routine = kernel.deferredRoutines.remove(at: index)
         call.note("would block: runs queued \(routine.kind) \(kernel.symbolize(routine.routine)) first, as Windows' scheduler would")
         let frame = WaitFrame(routine: routine, thread: 0, entry: call.stackPointer, registers: saveRegisters(kernel),
@@ -218,11 +239,23 @@ extension SynchronizationArea {
 
     /// A blocked routine whose wait can now be satisfied continues (its wait returns), with the
     /// current waiter waiting for it as for a routine it ran. Nil when none can.
+    /// With `byTimeUntil` (the waiter's deadline, nil = none) a routine whose wait only time can
+    /// satisfy (a set timer due by then) continues too, the earliest due first; its own wait
+    /// advances the clock to the due time.
     static func resumeBlocked(_ call: KernelCall, objects: [UInt64], waitAll: Bool, _ wait: @escaping () throws -> UInt64,
-                              then: @escaping () throws -> GuestStep) throws -> GuestStep? {
+                              byTimeUntil: UInt64?? = .none, then: @escaping () throws -> GuestStep) throws -> GuestStep? {
         let kernel = call.kernel, scheduler = scheduler(kernel)
-        guard let index = scheduler.blocked.firstIndex(where: { isReady(kernel, objects: $0.objects, waitAll: $0.waitAll) })
-        else { return nil }
+        var found = scheduler.blocked.firstIndex(where: { isReady(kernel, objects: $0.objects, waitAll: $0.waitAll) })
+        if found == nil, case .some(let limit) = byTimeUntil {
+            let dues = scheduler.blocked.indices.compactMap { index -> (Int, UInt64)? in
+                let blocked = scheduler.blocked[index]
+                guard let due = dueTime(kernel, objects: blocked.objects, waitAll: blocked.waitAll),
+                      limit.map({ due <= $0 }) ?? true else { return nil }
+                return (index, due)
+            }
+            found = dues.min { $0.1 < $1.1 }?.0
+        }
+        guard let index = found else { return nil }
         let blocked = scheduler.blocked.remove(at: index)
         let frame = WaitFrame(routine: blocked.routine, thread: blocked.thread, entry: call.stackPointer,
                               registers: saveRegisters(kernel), irql: currentIrql(kernel),
@@ -308,6 +341,10 @@ extension SynchronizationArea {
                 suspend(kernel, frame)
             } else {
                 DeferredArea.deferredState(kernel).nestedDepth -= 1
+                // Back to the waiter on its own thread: its callee-saved registers are the ones it
+                // had at its wait. (A routine run from its start restores them itself by the ABI;
+                // a blocked one resumed here returns with those of the waiter it first ran under.)
+                restoreRegisters(kernel, frame.registers)
                 kernel.leaveDeferredRoutine(frame.routine)
                 setIrql(kernel, frame.irql)
                 if frame.stackTop != 0, scheduler.freeStacks.count < Scheduler.maxStacks { scheduler.freeStacks.append(frame.stackTop) }
