@@ -88,7 +88,7 @@ fi
 
 if [ -z "${HVCISIM:-}" ]; then
     say "building hvcisim (release, scratch path $SCRATCH)"
-    (cd "$ROOT" && swift build -c release --product hvcisim --scratch-path "$SCRATCH" >&2) || die "swift build failed"
+    (cd "$ROOT" && swift build -c release --static-swift-stdlib --product hvcisim --scratch-path "$SCRATCH" >&2) || die "swift build failed"
     HVCISIM="$ROOT/$SCRATCH/release/hvcisim"
 fi
 [ -x "$HVCISIM" ] || die "no hvcisim binary at $HVCISIM"

@@ -16,7 +16,7 @@ scratch="${SCRATCH:-.build}"
 hvcisim="${HVCISIM:-$root/$scratch/release/hvcisim}"
 
 dpkg -s libunicorn-dev >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq libunicorn-dev; }
-[ -x "$hvcisim" ] || (cd "$root" && swift build -c release --product hvcisim --scratch-path "$scratch" >/dev/null)
+[ -x "$hvcisim" ] || (cd "$root" && swift build -c release --static-swift-stdlib --product hvcisim --scratch-path "$scratch" >/dev/null)
 mkdir -p "$here/build"
 cc -O2 -o "$here/build/bare" "$here/bare.c" -lunicorn
 
