@@ -408,6 +408,26 @@ struct SampleUnwindTests {
         }
     }
 
+    @Test func sehFinallyTerminationHandlersRunInTheUnwind() throws {
+        for hvci in [true, false] {
+            let rig = try SampleRig("seh-finally", hvci: hvci)
+            let status = try rig.call(rig.image.entryPoint, [0, 0])
+            #expect(rig.kernel.stopReason == nil, "\(String(describing: rig.kernel.stopReason))")
+            #expect(status == 0, "DriverEntry returned 0x\(String(status, radix: 16)); output: \(rig.kernel.debugOutput)")
+            // Innermost first, AbnormalTermination TRUE, each in its own frame (checked by the driver);
+            // the record's flags: EXCEPTION_UNWINDING, | EXCEPTION_TARGET_UNWIND in the target frame.
+            #expect(rig.kernel.debugOutput == [
+                "seh-finally: raise -> 0xC000009A, 3 termination handlers\n",
+                "seh-finally:   B1 abnormal=1 flags=0x2\n",
+                "seh-finally:   B2 abnormal=1 flags=0x2\n",
+                "seh-finally:   A1 abnormal=1 flags=0x22\n",
+                "seh-finally: RtlUnwind -> 0x00001234, 2 termination handlers\n",
+                "seh-finally:   D1 abnormal=1 flags=0x2\n",
+                "seh-finally:   C1 abnormal=1 flags=0x22\n",
+            ])
+        }
+    }
+
     @Test func withoutAHandlerARaiseIsKModeExceptionNotHandled() throws {
         let rig = try SampleRig("seh-probe")
         _ = try rig.call(rig.rva(0x1090)) // SehInner alone: ExRaiseStatus(STATUS_INSUFFICIENT_RESOURCES)

@@ -166,6 +166,16 @@ struct SampleRunTests {
         }
     }
 
+    @Test func sehFinallyRunsTerminationHandlersDuringTheUnwind() throws {
+        for hvci in [true, false] {
+            let result = try run("seh-finally", hvci: hvci)
+            // 0xE0000001: the unwind ran no (or the wrong) __finally blocks.
+            #expect(result.entryPoints.first?.status == NTStatus.success)
+            #expect(result.debugOutput.count == 7)
+            #expect(result.findings.isEmpty)
+        }
+    }
+
     @Test func hvciRefusesWritableExecutableImageButLegacyLoadsIt() throws {
         #expect(try run("rwx-section", hvci: true).loadFailure?.contains("0x2003") == true)
         #expect(try run("rwx-section", hvci: false).loadFailure == nil)

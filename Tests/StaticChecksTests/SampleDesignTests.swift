@@ -30,7 +30,7 @@ struct SampleDesignTests {
     }()
 
     @Test func everySampleIsDesigned() {
-        #expect(Self.designed.count == 19)
+        #expect(Self.designed.count == 20)
     }
 
     @Test(arguments: designed)

@@ -14,6 +14,8 @@ enum ExceptionsArea {
     static let statusDatatypeMisalignment: UInt32 = 0x8000_0002
     static let statusNotImplemented: UInt32 = 0xC000_0002
     static let statusInvalidUnwindTarget: UInt32 = 0xC000_0029
+    /// STATUS_UNWIND: the code of the record RtlUnwindEx makes when the caller passes none.
+    static let statusUnwind: UInt32 = 0xC000_0027
     /// MmUserProbeAddress on x64 (the DataExports value).
     static let userProbeAddress: UInt64 = 0x7FFF_FFFF_0000
     static let pageSize: UInt64 = 0x1000
@@ -136,6 +138,15 @@ enum ExceptionsArea {
         return try finish(call, resolution, exception)
     }
 
+    /// The termination-return trampoline: a `__finally` block called by the unwind returned.
+    static func resumeFromTerminationHandler(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel
+        call.note("termination handler returned")
+        let (resolution, exception) = try ExceptionDispatcher(kernel: kernel).terminationHandlerReturned()
+        guard let exception else { throw KernelStop.bugCheck(code: 0x1E, parameters: [0, 0, 0, 0], site: 0) }
+        return try finish(call, resolution, exception)
+    }
+
     // MARK: Probing
 
     /// ProbeForRead(Address, Length, Alignment) / ProbeForWrite, as ntoskrnl does them:
@@ -229,28 +240,39 @@ enum ExceptionsArea {
 
     /// RtlUnwind(TargetFrame, TargetIp, ExceptionRecord, ReturnValue) and RtlUnwindEx(…, ContextRecord,
     /// HistoryTable): unwinds the caller's frames up to the one whose establisher frame is
-    /// TargetFrame and continues there at TargetIp with RAX = ReturnValue. Termination
-    /// handlers of the frames in between are not run (see `ExceptionDispatcher`).
+    /// TargetFrame and continues there at TargetIp with RAX = ReturnValue. On the way the
+    /// termination handlers (`__finally`) of the frames being left run, innermost first
+    /// (see `ExceptionDispatcher.unwind`); ExceptionRecord (or, without one, a STATUS_UNWIND
+    /// record) gets EXCEPTION_UNWINDING (| EXCEPTION_TARGET_UNWIND in the target frame).
+    /// An exit unwind (TargetFrame NULL) or an unknown TargetFrame is not modeled:
+    /// bug check 0x1E STATUS_INVALID_UNWIND_TARGET.
     static func unwind(_ call: KernelCall, contextRecord: UInt64) throws -> UInt64 {
         cacheArguments(call)
         let kernel = call.kernel
-        let targetFrame = try call.arg(0), targetIp = try call.arg(1), returnValue = try call.arg(3)
+        let targetFrame = try call.arg(0), targetIp = try call.arg(1), record = try call.arg(2), returnValue = try call.arg(3)
         var start = try kernel.currentContext()
         start.rsp = call.stackPointer &+ 8
         start.rip = call.returnAddress
-        let frames = ExceptionDispatcher(kernel: kernel).collectFrames(from: start)
-        guard let frame = frames.first(where: { $0.establisherFrame == targetFrame }) else {
+        let dispatcher = ExceptionDispatcher(kernel: kernel)
+        let frames = dispatcher.collectFrames(from: start)
+        guard let targetIndex = frames.firstIndex(where: { $0.establisherFrame == targetFrame }) else {
             call.note("no frame with establisher 0x\(String(targetFrame, radix: 16)) among \(frames.count)")
             throw KernelStop.bugCheck(code: 0x1E, parameters: [UInt64(statusInvalidUnwindTarget), call.returnAddress, 0, 0],
                                       site: call.returnAddress)
         }
-        var target = frame.context
+        var target = frames[targetIndex].context
         if targetIp != 0 { target.rip = targetIp }
         target.rax = returnValue
-        if contextRecord != 0 {
-            try? ExceptionDispatcher(kernel: kernel).writeContext(target, at: contextRecord)
+        var exception = ExceptionInfo(code: statusUnwind, flags: 0, address: call.returnAddress)
+        if record != 0, let code = try? kernel.readU32(record &+ ExceptionLayout.recordCode),
+           let flags = try? kernel.readU32(record &+ ExceptionLayout.recordFlags),
+           let address = try? kernel.readU64(record &+ ExceptionLayout.recordAddress) {
+            exception = ExceptionInfo(code: code, flags: flags, address: address)
         }
+        let pending = PendingUnwind(exception: exception, frames: frames, targetIndex: targetIndex, target: target,
+                                    frameIndex: 0, scopeIndex: 0, stackTop: (call.stackPointer &- 0x100) & ~0xF,
+                                    recordAddress: record, contextRecord: contextRecord)
         call.note("unwinds to \(kernel.symbolize(target.rip))")
-        return try transfer(kernel, to: target)
+        return try finish(call, try dispatcher.unwind(pending), exception)
     }
 }

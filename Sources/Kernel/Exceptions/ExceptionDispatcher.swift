@@ -37,10 +37,24 @@ enum ExceptionLayout {
 /// `RtlUnwindEx(…, ReturnValue = ExceptionCode, …)` gives the `__except` block)
 /// and RIP = ImageBase + JumpTarget.
 ///
-/// Not modeled: termination handlers (`__finally`, JumpTarget 0) are not run
-/// during the unwind; other language handlers (C++ `__CxxFrameHandler*`, custom
-/// ones) are passed over as ExceptionContinueSearch; a nested exception inside a
-/// filter is searched only through the filter's own frames.
+/// Before control reaches the `__except` block, the unwind (second pass, as
+/// RtlUnwindEx does it) walks the frames again from the innermost to the target
+/// frame: in each frame whose UNWIND_INFO has UNW_FLAG_UHANDLER and whose handler
+/// is `__C_specific_handler`, every scope covering the frame's RIP with JumpTarget
+/// 0 is a termination handler (`__finally`), called as `HandlerAddress(TRUE,
+/// EstablisherFrame)` with the frame's registers (return address = a kernel
+/// trampoline slot that goes on with the unwind). In the target frame the walk
+/// stops at the `__except` scope being entered (JumpTarget == TargetIp) and at a
+/// scope that also covers TargetIp (it encloses the target: not left). The
+/// EXCEPTION_RECORD the unwind follows (the one filters saw, or RtlUnwindEx's)
+/// gets ExceptionFlags = EXCEPTION_UNWINDING, plus EXCEPTION_TARGET_UNWIND for
+/// the target frame, for each frame with an unwind handler, as RtlUnwindEx sets
+/// them before calling the frame's language handler.
+///
+/// Not modeled: other language handlers (C++ `__CxxFrameHandler*`, custom
+/// ones) are passed over as ExceptionContinueSearch in both passes; a nested
+/// exception inside a filter or termination handler is searched only through its
+/// own frames (no collided unwind).
 struct ExceptionDispatcher {
     let kernel: Kernel
     static let maxFrames = 64
@@ -65,8 +79,10 @@ struct ExceptionDispatcher {
         var context = start
         let read: X64Unwind.Reader = { [kernel] address, count in try kernel.readBytes(address, count: count) }
         while frames.count < Self.maxFrames, let hit = lookup(context.rip) {
+            // Both handler kinds: the search wants EHANDLER frames, the unwind UHANDLER ones.
             guard let step = try? X64Unwind.virtualUnwind(function: hit.function, context: context,
-                                                         handlerType: X64Unwind.flagEHandler, read: read) else { break }
+                                                         handlerType: X64Unwind.flagEHandler | X64Unwind.flagUHandler,
+                                                         read: read) else { break }
             frames.append(DispatchFrame(context: context, establisherFrame: step.establisherFrame,
                                         imageBase: hit.imageBase, handler: step.handler))
             guard step.caller.rsp > context.rsp else { break }
@@ -83,7 +99,8 @@ struct ExceptionDispatcher {
         var pending = start
         while pending.frameIndex < pending.frames.count {
             let frame = pending.frames[pending.frameIndex]
-            if let handler = frame.handler, isCSpecificHandler(frame.imageBase &+ UInt64(handler.handlerRVA)) {
+            if let handler = frame.handler, handler.flags & X64Unwind.flagEHandler != 0,
+               isCSpecificHandler(frame.imageBase &+ UInt64(handler.handlerRVA)) {
                 let scopes = readScopeTable(imageBase: frame.imageBase, at: frame.imageBase &+ UInt64(handler.handlerDataRVA))
                 let controlRVA = frame.context.rip &- frame.imageBase
                 while pending.scopeIndex < scopes.count {
@@ -93,7 +110,7 @@ struct ExceptionDispatcher {
                         continue
                     }
                     if scope.handler == 1 {
-                        return .resume(target(frame: frame, scope: scope, code: pending.exception.code))
+                        return try beginUnwind(pending, scope: scope)
                     }
                     return .resume(try callFilter(frame.imageBase &+ UInt64(scope.handler), pending: pending))
                 }
@@ -128,7 +145,7 @@ struct ExceptionDispatcher {
             // EXCEPTION_EXECUTE_HANDLER
             let scopes = readScopeTable(imageBase: frame.imageBase, at: frame.imageBase &+ UInt64(handler.handlerDataRVA))
             guard pending.scopeIndex < scopes.count else { return (.unhandled, exception) }
-            return (.resume(target(frame: frame, scope: scopes[pending.scopeIndex], code: exception.code)), exception)
+            return (try beginUnwind(pending, scope: scopes[pending.scopeIndex]), exception)
         }
         if result < 0 {
             // EXCEPTION_CONTINUE_EXECUTION: only continuable exceptions may resume, with the
@@ -142,6 +159,118 @@ struct ExceptionDispatcher {
         // EXCEPTION_CONTINUE_SEARCH: the next scope, then the next frames.
         pending.scopeIndex += 1
         return (try search(pending), exception)
+    }
+
+    // MARK: Unwind
+
+    /// The search found its `__except` (`scope` of the current frame): unwinds to it,
+    /// as RtlDispatchException's RtlUnwindEx(EstablisherFrame, JumpTarget, record, code, …).
+    func beginUnwind(_ pending: PendingDispatch, scope: Scope) throws -> ExceptionResolution {
+        let frame = pending.frames[pending.frameIndex]
+        // Termination handlers run below the raise and below the record a filter saw (it stays readable).
+        let below = pending.recordAddress != 0 ? pending.recordAddress : pending.raiseContext.rsp &- 0x100
+        let stackTop = (below &- 0x20) & ~0xF
+        let unwind = PendingUnwind(exception: pending.exception, frames: pending.frames, targetIndex: pending.frameIndex,
+                                   target: target(frame: frame, scope: scope, code: pending.exception.code),
+                                   frameIndex: 0, scopeIndex: 0, stackTop: stackTop, recordAddress: pending.recordAddress,
+                                   contextRecord: 0)
+        return try self.unwind(unwind)
+    }
+
+    /// Walks the frames of `start` from its position up to the target frame; stops at
+    /// the next termination handler to call, or resumes at the target.
+    func unwind(_ start: PendingUnwind) throws -> ExceptionResolution {
+        var unwind = start
+        while unwind.frameIndex <= unwind.targetIndex, unwind.frameIndex < unwind.frames.count {
+            let frame = unwind.frames[unwind.frameIndex]
+            let isTarget = unwind.frameIndex == unwind.targetIndex
+            if let handler = frame.handler, handler.flags & X64Unwind.flagUHandler != 0 {
+                if unwind.recordAddress != 0, unwind.scopeIndex == 0 {
+                    // RtlUnwindEx replaces the flags (EXCEPTION_NONCONTINUABLE & co. are not kept).
+                    let flags = ExceptionInfo.unwinding | (isTarget ? ExceptionInfo.targetUnwind : 0)
+                    try? kernel.writeU32(unwind.recordAddress &+ ExceptionLayout.recordFlags, flags)
+                }
+                if isCSpecificHandler(frame.imageBase &+ UInt64(handler.handlerRVA)) {
+                    let scopes = readScopeTable(imageBase: frame.imageBase,
+                                                at: frame.imageBase &+ UInt64(handler.handlerDataRVA))
+                    if let index = nextTerminationHandler(scopes, from: unwind.scopeIndex, frame: frame,
+                                                          targetIp: isTarget ? unwind.target.rip : nil) {
+                        unwind.scopeIndex = index + 1
+                        return .resume(try callTerminationHandler(frame.imageBase &+ UInt64(scopes[index].handler),
+                                                                  unwind: unwind))
+                    }
+                }
+            }
+            unwind.frameIndex += 1
+            unwind.scopeIndex = 0
+        }
+        if unwind.contextRecord != 0 { try? writeContext(unwind.target, at: unwind.contextRecord) }
+        return .resume(unwind.target)
+    }
+
+    /// __C_specific_handler's unwind pass over one frame's scope table, from entry
+    /// `from`: the index of the next termination handler to call, or nil. `targetIp`
+    /// is set for the target frame (EXCEPTION_TARGET_UNWIND): the walk ends at the
+    /// `__except` scope whose JumpTarget is TargetIp, or at a scope that also covers
+    /// TargetIp (control stays inside it).
+    func nextTerminationHandler(_ scopes: [Scope], from: Int, frame: DispatchFrame, targetIp: UInt64?) -> Int? {
+        let controlRVA = frame.context.rip &- frame.imageBase
+        let targetRVA = targetIp.map { $0 &- frame.imageBase }
+        func covers(_ scope: Scope, _ rva: UInt64) -> Bool { rva >= UInt64(scope.begin) && rva < UInt64(scope.end) }
+        var index = from
+        while index < scopes.count {
+            let scope = scopes[index]
+            defer { index += 1 }
+            guard covers(scope, controlRVA) else { continue }
+            if let targetRVA {
+                let enclosesTarget = scopes.contains {
+                    covers($0, targetRVA) && $0.jumpTarget == scope.jumpTarget && $0.handler == scope.handler
+                }
+                if enclosesTarget { return nil }
+                if scope.jumpTarget != 0, UInt64(scope.jumpTarget) == targetRVA { return nil }
+            }
+            if scope.jumpTarget == 0 { return index }
+        }
+        return nil
+    }
+
+    /// The context that calls `handler(TRUE, EstablisherFrame)` (AbnormalTermination
+    /// = TRUE) with the frame's registers, on the stack below `unwind.stackTop`,
+    /// returning to the termination-return slot (RSP ≡ 8 mod 16 at entry).
+    func callTerminationHandler(_ handler: UInt64, unwind: PendingUnwind) throws -> X64Context {
+        let state = kernel.exceptionState
+        guard state.unwinds.count < ExceptionState.maxPending else {
+            throw KernelStop.bugCheck(code: 0x1E, parameters: [UInt64(unwind.exception.code), unwind.exception.address, 0, 0],
+                                      site: unwind.exception.address)
+        }
+        let entryRSP = ((unwind.stackTop &- 0x40) & ~0xF) &- 8
+        try kernel.writeU64(entryRSP, try terminationReturnSlot())
+        state.unwinds.append(unwind)
+        let frame = unwind.frames[unwind.frameIndex]
+        var context = frame.context
+        context.rsp = entryRSP
+        context.rip = handler
+        context[X64Context.rcx] = 1
+        context[X64Context.rdx] = frame.establisherFrame
+        return context
+    }
+
+    /// Goes on with the innermost pending unwind after its termination handler returned.
+    func terminationHandlerReturned() throws -> (ExceptionResolution, ExceptionInfo?) {
+        guard let unwind = kernel.exceptionState.unwinds.popLast() else {
+            throw KernelStop.bugCheck(code: 0x1E, parameters: [UInt64(0xC000_0026), 0, 0, 0], site: 0) // STATUS_INVALID_DISPOSITION
+        }
+        return (try self.unwind(unwind), unwind.exception)
+    }
+
+    func terminationReturnSlot() throws -> UInt64 {
+        let state = kernel.exceptionState
+        if let slot = state.terminationReturnSlot { return slot }
+        let slot = try kernel.trampolines.slot(for: "hvcisim!<termination handler returned>") { call in
+            try ExceptionsArea.resumeFromTerminationHandler(call)
+        }
+        state.terminationReturnSlot = slot
+        return slot
     }
 
     // MARK: Filters

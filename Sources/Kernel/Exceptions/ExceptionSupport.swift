@@ -30,6 +30,12 @@ public struct ExceptionInfo: Sendable, Equatable {
     }
 
     public static let noncontinuable: UInt32 = 1
+    /// EXCEPTION_UNWINDING: set in the record handed to language handlers during the unwind (second pass).
+    public static let unwinding: UInt32 = 2
+    /// EXCEPTION_EXIT_UNWIND: an unwind without a target frame (RtlUnwindEx(NULL, …)).
+    public static let exitUnwind: UInt32 = 4
+    /// EXCEPTION_TARGET_UNWIND: set, besides EXCEPTION_UNWINDING, for the target frame of the unwind only.
+    public static let targetUnwind: UInt32 = 0x20
 }
 
 /// Per-kernel state of structured exception handling (area state, see `Kernel.state`).
@@ -40,6 +46,10 @@ final class ExceptionState {
     var pending: [PendingDispatch] = []
     /// The slot a guest filter returns to; created on first use.
     var filterReturnSlot: UInt64?
+    /// Unwinds waiting for a guest termination handler (`__finally`) to return (innermost last).
+    var unwinds: [PendingUnwind] = []
+    /// The slot a guest termination handler returns to; created on first use.
+    var terminationReturnSlot: UInt64?
     /// Exceptions dispatched so far (a raise loop ends at `maxDispatches`).
     var dispatched = 0
     static let maxPending = 16
@@ -64,6 +74,27 @@ struct PendingDispatch {
     var scopeIndex: Int
     var recordAddress: UInt64
     var contextAddress: UInt64
+}
+
+/// The second pass (RtlUnwindEx): the frames from the innermost up to the target
+/// frame, whose termination handlers run in order before control reaches `target`.
+struct PendingUnwind {
+    /// The exception being unwound (as raised, or RtlUnwindEx's record / STATUS_UNWIND).
+    var exception: ExceptionInfo
+    var frames: [DispatchFrame]
+    /// Index in `frames` of the frame that gets control (its establisher frame is TargetFrame).
+    var targetIndex: Int
+    /// Where control goes once every frame is unwound (the `__except` block, RtlUnwind's TargetIp).
+    var target: X64Context
+    /// The frame and scope-table entry the walk goes on from.
+    var frameIndex: Int
+    var scopeIndex: Int
+    /// Guest handlers are called with their stack below this address (below every frame being unwound).
+    var stackTop: UInt64
+    /// The guest EXCEPTION_RECORD whose ExceptionFlags follow the unwind (RtlUnwindEx's, or the one filters saw); 0 = none.
+    var recordAddress: UInt64
+    /// RtlUnwindEx's ContextRecord: receives the target context at the end; 0 = none.
+    var contextRecord: UInt64
 }
 
 /// Where execution goes after an exception was dispatched.
