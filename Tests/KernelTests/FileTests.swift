@@ -32,6 +32,14 @@ struct FileTests {
         #expect(try h.createFile("\\SystemRoot\\System32\\drivers\\test.sys", disposition: 5, access: 0x8000_0000).status == 0xC000_0043)
         let attributes = try objectAttributes(h, "\\SystemRoot\\System32\\drivers\\test.sys")
         #expect(UInt32(try h.call("ZwDeleteFile", attributes)) == AreaStatus.cannotDelete)
+        // Its FILE_OBJECT is named as on Windows: the volume's device, then the path on the volume.
+        let object = try h.buffer(8), name = try h.buffer(0x200), returned = try h.buffer(4)
+        #expect(try h.call("ObReferenceObjectByHandle", opened.handle, 0, 0, 0, object, 0) == 0)
+        let file = try h.kernel.readU64(object)
+        #expect(try h.kernel.readU16(file) == Layout.FileObject.typeValue)
+        #expect(try h.kernel.readUnicodeString(file + UInt64(Layout.FileObject.fileName)) == "\\Windows\\System32\\drivers\\test.sys")
+        #expect(try h.call("ObQueryNameString", file, name, 0x200, returned) == 0)
+        #expect(try h.kernel.readUnicodeString(name) == "\\Device\\HarddiskVolume3\\Windows\\System32\\drivers\\test.sys")
         // Without the image bytes (a unit test's kernel) there is no such file.
         let bare = try KernelHarness()
         #expect(try bare.createFile("\\SystemRoot\\System32\\drivers\\test.sys", disposition: 1).status == NTStatus.objectNameNotFound)

@@ -53,6 +53,8 @@ final class VirtualFileSystem {
     static let maxNodes = 100_000
     static let maxDepth = 256
     static let maxComponentLength = 255
+    /// The device object of volume C: (what file objects' names begin with).
+    static let volumeDevice = "\\Device\\HarddiskVolume3"
 
     let root: FileNode
     private(set) var totalBytes = 0
