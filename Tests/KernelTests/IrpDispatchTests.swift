@@ -107,6 +107,43 @@ struct IrpDispatchTests {
         #expect(h.kernel.calls.contains { $0.notes.contains { $0.contains("STATUS_STACK_OVERFLOW") } })
     }
 
+    /// ZwCreateFile of the driver's symbolic link sends IRP_MJ_CREATE to its device; ZwDeviceIoControlFile
+    /// on the handle sends a METHOD_BUFFERED IRP_MJ_DEVICE_CONTROL and copies the output back.
+    @Test func zwDeviceIoControlFileOnTheDriversOwnDeviceReachesItsDispatch() throws {
+        let h = try KernelHarness(hvci: false)
+        let complete = try h.kernel.resolve(module: "ntoskrnl.exe", function: "IofCompleteRequest")
+        let marker: UInt64 = 0x1122_3344_5566_7788
+        // Dispatch: *(UINT64*)Irp->AssociatedIrp.SystemBuffer = marker; IoStatus = {0, 8}; complete; return 0.
+        let control = try h.code([0x48, 0x83, 0xEC, 0x28, 0x48, 0x8B, 0x42, 0x18, 0x48, 0xB9] + imm64(marker)
+                                 + [0x48, 0x89, 0x08, 0xC7, 0x42, 0x30, 0, 0, 0, 0, 0x48, 0xC7, 0x42, 0x38, 8, 0, 0, 0,
+                                    0x48, 0x89, 0xD1, 0x31, 0xD2, 0x48, 0xB8] + imm64(complete)
+                                 + [0xFF, 0xD0, 0x31, 0xC0, 0x48, 0x83, 0xC4, 0x28, 0xC3])
+        let device = try ownDevice(h, dispatch: control)
+        let driver = try h.kernel.readU64(device + UInt64(Layout.DeviceObject.driverObject))
+        try h.kernel.writeU64(driver + UInt64(Layout.DriverObject.majorFunction + 8 * Layout.MajorFunction.create),
+                              try completingDispatch(h))
+        let link = try h.buffer(16), target = try h.buffer(16)
+        try h.call("RtlInitUnicodeString", link, try h.wide("\\DosDevices\\SelfTestLink"))
+        try h.call("RtlInitUnicodeString", target, try h.wide("\\Device\\SelfTest"))
+        #expect(try h.call("IoCreateSymbolicLink", link, target) == 0)
+        let createFile = try h.kernel.resolve(module: "ntoskrnl.exe", function: "ZwCreateFile")
+        let out = try h.buffer(8), iosb = try h.buffer(16)
+        let attributes = try objectAttributes(h, "\\??\\SelfTestLink")
+        // The create dispatch returns 0x1234 (a success status): the open succeeds with it.
+        #expect(try h.run(at: createFile, arguments: [out, 0xC000_0000, attributes, iosb, 0, 0x80, 0, 1, 0, 0, 0]) == 0x1234)
+        let handle = try h.kernel.readU64(out)
+        #expect(handle != 0)
+        let ioctl = try h.kernel.resolve(module: "ntoskrnl.exe", function: "ZwDeviceIoControlFile")
+        let output = try h.buffer(16)
+        #expect(try h.run(at: ioctl, arguments: [handle, 0, 0, 0, iosb, 0x22_2000, 0, 0, output, 16]) == 0)
+        #expect(try h.kernel.readU64(output) == marker)
+        #expect(try h.kernel.readU64(iosb + 8) == 8)
+        // A name no device has still goes to the file system.
+        let missing = try objectAttributes(h, "\\??\\NoSuchLink")
+        #expect(try h.run(at: createFile, arguments: [out, 0xC000_0000, missing, iosb, 0, 0x80, 0, 1, 0, 0, 0])
+                == UInt64(NTStatus.objectPathNotFound))
+    }
+
     @Test func callingDownWithNoStackLocationLeftIsBugCheck35() throws {
         let h = try KernelHarness(hvci: false)
         let device = try h.kernel.makePhysicalDeviceObject()

@@ -56,6 +56,12 @@ enum FileArea {
             table["Zw" + name] = StatusHandlers.wrap(body)
             table["Nt" + name] = StatusHandlers.wrap(body)
         }
+        // A name that opens one of the model's devices goes to its driver (IRP_MJ_CREATE).
+        for name in ["ZwCreateFile", "NtCreateFile", "ZwOpenFile", "NtOpenFile", "IoCreateFile", "IoCreateFileEx",
+                     "IoCreateFileSpecifyDeviceObjectHint"] {
+            guard let files = table[name] else { continue }
+            table[name] = { call in try DeviceFiles.open(call) ?? files(call) }
+        }
         return table
     }()
 

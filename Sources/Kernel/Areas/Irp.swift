@@ -193,6 +193,18 @@ enum IrpArea {
         try kernel.writeU8(irp &+ UInt64(I.currentLocation), location - 1)
         try kernel.writeU64(irp &+ UInt64(I.currentStackLocation), stack)
         try kernel.writeU64(stack &+ UInt64(Layout.IoStackLocation.deviceObject), device)
+        return try send(call, device: device, irp: irp) { .finish(UInt64($0)) }
+    }
+
+    /// Calls the dispatch routine of `device`'s driver for the IRP's current stack location
+    /// (already pointing at `device`), then `then` with the status it returned. A device no
+    /// driver of the model serves, or a slot left at IopInvalidDeviceRequest, completes the IRP
+    /// with STATUS_INVALID_DEVICE_REQUEST instead, completion routines included.
+    static func send(_ call: KernelCall, device: UInt64, irp: UInt64,
+                     then: @escaping (UInt32) throws -> GuestStep) throws -> UInt64 {
+        typealias I = Layout.IRP
+        let kernel = call.kernel
+        let stack = try kernel.readU64(irp &+ UInt64(I.currentStackLocation))
         let major = Int(try kernel.readU8(stack &+ UInt64(Layout.IoStackLocation.majorFunction)))
         var routine: UInt64 = 0
         if kernel.objects.devices[device] != nil, major <= 0x1B {
@@ -206,20 +218,20 @@ enum IrpArea {
             let status = NTStatus.invalidDeviceRequest
             try kernel.writeU32(irp &+ UInt64(I.ioStatusStatus), status)
             try kernel.writeU64(irp &+ UInt64(I.ioStatusInformation), 0)
-            return try kernel.runGuestStep(call, completion(kernel, irp: irp) { _ in .finish(UInt64(status)) })
+            return try kernel.runGuestStep(call, completion(kernel, irp: irp) { _ in try then(status) })
         }
         let state = callState(kernel), entry = call.stackPointer
         // Calls that never came back (a fault ended them) are at or below this one.
         state.active.removeAll { $0 <= entry }
         guard state.active.count < maxCallDepth else {
             call.note("\(maxCallDepth) dispatch routines nested: the driver keeps calling itself; failed with STATUS_STACK_OVERFLOW")
-            return UInt64(stackOverflow)
+            return try kernel.runGuestStep(call, then(stackOverflow))
         }
         call.note("IRP_MJ 0x\(String(major, radix: 16)) to \(kernel.symbolize(routine))")
         state.active.append(entry)
         return try kernel.runGuestStep(call, .call(routine, [device, irp]) { status in
             state.active.removeAll { $0 == entry }
-            return .finish(UInt64(UInt32(truncatingIfNeeded: status)))
+            return try then(UInt32(truncatingIfNeeded: status))
         })
     }
 
