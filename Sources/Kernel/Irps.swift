@@ -1,7 +1,8 @@
 import Memory
 
 /// An I/O request as the I/O manager builds it for a driver's dispatch
-/// routine: the IRP with one stack location, a FILE_OBJECT, and the buffers
+/// routine: the IRP with the device stack's stack locations (the top one
+/// current), a FILE_OBJECT, and the buffers
 /// the transfer method calls for (METHOD_BUFFERED: a system buffer holding the
 /// input; IN/OUT_DIRECT: an MDL over the output; NEITHER: raw user pointers).
 public struct PreparedIrp: Sendable {
@@ -51,12 +52,15 @@ extension Kernel {
         typealias S = Layout.IoStackLocation
         let inputLength = min(request.input.count, 1 << 20)
         let outputLength = min(max(request.outputLength, 0), 1 << 20)
-        let irp = try heap.allocate(I.totalSize + S.totalSize, name: "IRP")
-        let stack = irp &+ UInt64(I.totalSize)
+        // As many stack locations as the device's stack is deep (DEVICE_OBJECT.StackSize), so the
+        // driver can pass the IRP down; the top one is current.
+        let stackCount = Int(min(max((try? readU8(device &+ UInt64(Layout.DeviceObject.stackSize))) ?? 1, 1), 64))
+        let irp = try heap.allocate(I.totalSize + stackCount * S.totalSize, name: "IRP")
+        let stack = irp &+ UInt64(I.totalSize + (stackCount - 1) * S.totalSize)
         try writeU16(irp &+ UInt64(I.type), I.typeValue)
-        try writeU16(irp &+ UInt64(I.size), UInt16(I.totalSize + S.totalSize))
-        try writeU8(irp &+ UInt64(I.stackCount), 1)
-        try writeU8(irp &+ UInt64(I.currentLocation), 1)
+        try writeU16(irp &+ UInt64(I.size), UInt16(I.totalSize + stackCount * S.totalSize))
+        try writeU8(irp &+ UInt64(I.stackCount), UInt8(stackCount))
+        try writeU8(irp &+ UInt64(I.currentLocation), UInt8(stackCount))
         try writeU8(irp &+ UInt64(I.requestorMode), 1) // UserMode: the request comes from an application
         try writeU64(irp &+ UInt64(I.currentStackLocation), stack)
         try writeU64(irp &+ UInt64(I.thread), processor.thread)

@@ -20,12 +20,16 @@ public struct KernelConfiguration: Sendable {
     public var registryPath: String
     /// What the virtual registry holds besides (or instead of) its defaults (docs/registry.md).
     public var registry: RegistrySeed
+    /// The driver's image file as it was loaded: the virtual file system holds it at
+    /// `\SystemRoot\System32\drivers\<service>.sys`, where the service would load it from.
+    public var driverImage: [UInt8]
 
     public init(hvci: Bool, enforcement: Enforcement = .audit, kernelCallLimit: Int = 1_000_000,
                 unmodeledReturnValue: UInt64 = 0, recordedCallLimit: Int = 10_000,
                 driverName: String = "driver.sys", registryPath: String? = nil,
-                registry: RegistrySeed = RegistrySeed()) {
+                registry: RegistrySeed = RegistrySeed(), driverImage: [UInt8] = []) {
         self.hvci = hvci
+        self.driverImage = driverImage
         self.enforcement = enforcement
         self.kernelCallLimit = kernelCallLimit
         self.unmodeledReturnValue = unmodeledReturnValue

@@ -28,7 +28,7 @@ public enum DriverRunner {
     static func runSession(_ file: PEFile, name: String, options: RunOptions, into result: inout RunResult) -> Session? {
         let session: Session
         do {
-            session = try Session(name: name, options: options)
+            session = try Session(name: name, options: options, image: file.reader.bytes)
         } catch {
             result.loadFailure = "the emulator could not start: \(error)"
             return nil
@@ -99,7 +99,8 @@ final class Session {
     private var converter: ViolationFindings?
     private let trace: (@Sendable (String) -> Void)?
 
-    init(name: String, options: RunOptions) throws {
+    /// `image`: the driver file's bytes, which the kernel's file system holds as the service's image file.
+    init(name: String, options: RunOptions, image: [UInt8] = []) throws {
         engine = try Engine()
         memory = try MemoryModel(engine: engine, configuration: .init(hvci: options.hvci, enforcement: options.enforcement,
                                                                       guestMemoryLimit: options.limits.guestMemoryBytes))
@@ -113,7 +114,7 @@ final class Session {
         kernel = try Kernel(engine: engine, memory: memory,
                             configuration: KernelConfiguration(hvci: options.hvci, enforcement: options.enforcement,
                                                                kernelCallLimit: options.limits.kernelCalls, driverName: name,
-                                                               registry: options.registry))
+                                                               registry: options.registry, driverImage: image))
         let stackPages = max(2, (options.limits.stackBytes + 0xFFF) / 0x1000)
         let stack = try memory.allocate(pages: stackPages, owner: .stack)
         stackTop = stack.end

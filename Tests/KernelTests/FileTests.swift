@@ -13,6 +13,38 @@ extension KernelHarness {
 }
 
 struct FileTests {
+    /// The loaded driver's own file is where its service's ImagePath says, with its bytes, and
+    /// in use as an image: readable, not writable, not deletable.
+    @Test func theDriversImageFileIsInSystem32DriversReadOnly() throws {
+        let image: [UInt8] = [0x4D, 0x5A] + (0..<0x1FE).map { UInt8(truncatingIfNeeded: $0) }
+        let h = try KernelHarness(driverImage: image)
+        let opened = try h.createFile("\\SystemRoot\\System32\\drivers\\test.sys", disposition: 1, access: 0x8010_0000)
+        #expect(opened.status == NTStatus.success && opened.information == 1)
+        let iosb = try h.buffer(16), info = try h.buffer(0x18), out = try h.buffer(0x400)
+        #expect(try h.call("ZwQueryInformationFile", opened.handle, iosb, info, 0x18, 5) == 0) // FileStandardInformation
+        #expect(try h.kernel.readU64(info + 8) == UInt64(image.count))                         // EndOfFile
+        #expect(try h.call("ZwReadFile", opened.handle, 0, 0, 0, iosb, out, 0x400, 0, 0) == 0)
+        #expect(try h.kernel.readU64(iosb + 8) == UInt64(image.count))
+        #expect(try h.kernel.readBytes(out, count: image.count) == image)
+        // The same file through the DOS name of the volume.
+        #expect(try h.createFile("\\??\\C:\\Windows\\System32\\drivers\\TEST.SYS", disposition: 1, access: 0x8000_0000).status == 0)
+        #expect(try h.createFile("\\??\\C:\\Windows\\System32\\drivers\\test.sys", disposition: 1).status == 0xC000_0043)
+        #expect(try h.createFile("\\SystemRoot\\System32\\drivers\\test.sys", disposition: 5, access: 0x8000_0000).status == 0xC000_0043)
+        let attributes = try objectAttributes(h, "\\SystemRoot\\System32\\drivers\\test.sys")
+        #expect(UInt32(try h.call("ZwDeleteFile", attributes)) == AreaStatus.cannotDelete)
+        // Its FILE_OBJECT is named as on Windows: the volume's device, then the path on the volume.
+        let object = try h.buffer(8), name = try h.buffer(0x200), returned = try h.buffer(4)
+        #expect(try h.call("ObReferenceObjectByHandle", opened.handle, 0, 0, 0, object, 0) == 0)
+        let file = try h.kernel.readU64(object)
+        #expect(try h.kernel.readU16(file) == Layout.FileObject.typeValue)
+        #expect(try h.kernel.readUnicodeString(file + UInt64(Layout.FileObject.fileName)) == "\\Windows\\System32\\drivers\\test.sys")
+        #expect(try h.call("ObQueryNameString", file, name, 0x200, returned) == 0)
+        #expect(try h.kernel.readUnicodeString(name) == "\\Device\\HarddiskVolume3\\Windows\\System32\\drivers\\test.sys")
+        // Without the image bytes (a unit test's kernel) there is no such file.
+        let bare = try KernelHarness()
+        #expect(try bare.createFile("\\SystemRoot\\System32\\drivers\\test.sys", disposition: 1).status == NTStatus.objectNameNotFound)
+    }
+
     @Test func dispositionsFollowTheDocumentation() throws {
         let h = try KernelHarness()
         let path = "\\??\\C:\\Windows\\Temp\\log.txt"

@@ -11,11 +11,12 @@ final class KernelHarness {
     let kernel: Kernel
     let stack: Allocation
 
-    init(hvci: Bool = true, enforcement: Enforcement = .audit) throws {
+    init(hvci: Bool = true, enforcement: Enforcement = .audit, driverImage: [UInt8] = []) throws {
         engine = try Engine()
         memory = try MemoryModel(engine: engine, configuration: .init(hvci: hvci, enforcement: enforcement))
         kernel = try Kernel(engine: engine, memory: memory,
-                            configuration: KernelConfiguration(hvci: hvci, enforcement: enforcement, driverName: "test.sys"))
+                            configuration: KernelConfiguration(hvci: hvci, enforcement: enforcement, driverName: "test.sys",
+                                                               driverImage: driverImage))
         stack = try memory.allocate(pages: 8, owner: .stack)
         try engine.write(.rsp, stack.end - 0x1000)
     }

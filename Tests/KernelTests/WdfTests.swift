@@ -18,6 +18,7 @@ extension KernelHarness {
         let rsp = stack.end - 0x800 - 8
         try kernel.writeU64(rsp, kernel.returnTrap)
         for (index, value) in arguments.prefix(4).enumerated() { try engine.write(Register.windowsArguments[index], value) }
+        for (index, value) in arguments.enumerated() where index >= 4 { try kernel.writeU64(rsp + 0x28 + UInt64(index - 4) * 8, value) }
         try engine.write(.rsp, rsp)
         try memory.run(at: address, until: kernel.returnTrap, timeoutMicroseconds: 2_000_000)
         return try engine.read(.rax)

@@ -56,6 +56,12 @@ enum FileArea {
             table["Zw" + name] = StatusHandlers.wrap(body)
             table["Nt" + name] = StatusHandlers.wrap(body)
         }
+        // A name that opens one of the model's devices goes to its driver (IRP_MJ_CREATE).
+        for name in ["ZwCreateFile", "NtCreateFile", "ZwOpenFile", "NtOpenFile", "IoCreateFile", "IoCreateFileEx",
+                     "IoCreateFileSpecifyDeviceObjectHint"] {
+            guard let files = table[name] else { continue }
+            table[name] = { call in try DeviceFiles.open(call) ?? files(call) }
+        }
         return table
     }()
 
@@ -114,7 +120,18 @@ enum FileArea {
         var views: [UInt64: View] = [:]
     }
 
-    static func state(_ kernel: Kernel) -> State { kernel.state(State.self) { State() } }
+    static func state(_ kernel: Kernel) -> State {
+        kernel.state(State.self) {
+            let state = State()
+            state.fs.addDriverImage(name: kernel.configuration.driverName, bytes: kernel.configuration.driverImage)
+            return state
+        }
+    }
+
+    /// STATUS_SHARING_VIOLATION: another open (here: the image section of a loaded driver) forbids the access.
+    static let sharingViolation: UInt32 = 0xC000_0043
+    /// Access rights that modify a file's data: FILE_WRITE_DATA, FILE_APPEND_DATA, GENERIC_WRITE, GENERIC_ALL, MAXIMUM_ALLOWED.
+    static let writeAccess: UInt32 = 0x2 | 0x4 | 0x4000_0000 | 0x1000_0000 | 0x0200_0000
 
     static func check<T>(_ body: () throws(VirtualFileSystem.PathError) -> T) throws -> T {
         do {
@@ -175,6 +192,10 @@ enum FileArea {
         let node: FileNode
         if let existing = fs.find(components, from: base) {
             if disposition == 2 { return NTStatus.objectNameCollision }
+            if existing.inUseAsImage, access & writeAccess != 0 || [0, 4, 5].contains(disposition) {
+                call.note("the image file of a loaded driver: no write access")
+                return sharingViolation
+            }
             if wantsFile && existing.isDirectory { return AreaStatus.fileIsADirectory }
             if wantsDirectory && !existing.isDirectory { return AreaStatus.notADirectory }
             switch disposition {

@@ -10,8 +10,8 @@ enum IoDriversArea {
         "IoStartPacket": { try startPacket($0) },
         "IoStartNextPacket": { try startNextPacket($0) },
         "IoEnumerateRegisteredFiltersList": { try enumerateFilterDrivers($0) },
-        "ZwDeviceIoControlFile": { try deviceIoControlFile($0) },
-        "NtDeviceIoControlFile": { try deviceIoControlFile($0) },
+        "ZwDeviceIoControlFile": { try deviceIoControlFile($0, fileSystem: false) },
+        "NtDeviceIoControlFile": { try deviceIoControlFile($0, fileSystem: false) },
         "ZwFsControlFile": { try deviceIoControlFile($0) },
         "NtFsControlFile": { try deviceIoControlFile($0) },
     ]
@@ -186,13 +186,17 @@ enum IoDriversArea {
     }
 
     /// ZwDeviceIoControlFile / ZwFsControlFile(FileHandle, Event, ApcRoutine, ApcContext,
-    /// IoStatusBlock, Code, InputBuffer, InputLength, OutputBuffer, OutputLength): no driver of
-    /// the model serves another device, so an open handle's request completes as
+    /// IoStatusBlock, Code, InputBuffer, InputLength, OutputBuffer, OutputLength): an I/O control
+    /// on a file opened on one of the model's devices goes to its driver (DeviceFiles); no driver
+    /// of the model serves any other device, so other handles' requests complete as
     /// STATUS_INVALID_DEVICE_REQUEST (written to the IoStatusBlock, the event signalled).
-    static func deviceIoControlFile(_ call: KernelCall) throws -> UInt64 {
+    static func deviceIoControlFile(_ call: KernelCall, fileSystem: Bool = true) throws -> UInt64 {
         let kernel = call.kernel, handle = try call.arg(0), event = try call.arg(1), iosb = try call.arg(4)
         call.note("code 0x\(String(try call.arg32(5), radix: 16))")
-        guard kernel.handles.lookup(handle) != nil else { return UInt64(NTStatus.invalidHandle) }
+        guard let entry = kernel.handles.lookup(handle) else { return UInt64(NTStatus.invalidHandle) }
+        if !fileSystem, let file = entry.payload as? DeviceFiles.DeviceFile {
+            return try DeviceFiles.deviceControl(call, device: file.device, file: entry.object)
+        }
         let status = NTStatus.invalidDeviceRequest
         if iosb != 0 {
             try kernel.writeU32(iosb, status)

@@ -26,8 +26,6 @@ enum IoManagerArea {
         },
         // What an unset MajorFunction slot points at: completes the IRP as invalid.
         "IopInvalidDeviceRequest": { _ in UInt64(NTStatus.invalidDeviceRequest) },
-        "IofCompleteRequest": { _ in 0 },
-        "IoCompleteRequest": { _ in 0 },
     ]
 
     /// IoCreateDevice(DriverObject, DeviceExtensionSize, DeviceName, DeviceType,

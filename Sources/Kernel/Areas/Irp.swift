@@ -1,7 +1,9 @@
-/// IRPs a driver builds itself and device stacks. Only this driver's devices
-/// exist in the model; an IRP sent to any other device (a lower driver that
-/// is not there) completes at once with STATUS_INVALID_DEVICE_REQUEST, its
-/// IO_STATUS_BLOCK and event set as the I/O manager would on completion.
+/// IRPs a driver builds itself and device stacks. Only the model's drivers'
+/// devices exist: an IRP sent to one of them reaches its driver's dispatch
+/// routine (run as guest code inside IofCallDriver); one sent to any other
+/// device (a lower driver that is not there) completes at once with
+/// STATUS_INVALID_DEVICE_REQUEST. Completion runs the completion routines up
+/// the stack and sets the IO_STATUS_BLOCK and event as the I/O manager does.
 enum IrpArea {
     static let handlers: [String: KernelHandler] = [
         "IoAllocateIrp": { call in try allocateIrp(call.kernel, stackSize: Int(call.arg32(0) & 0xFF)) },
@@ -22,6 +24,9 @@ enum IrpArea {
         "IofCallDriver": { call in try callDriver(call) },
         "IoCallDriver": { call in try callDriver(call) },
         "PoCallDriver": { call in try callDriver(call) },
+        "IofCompleteRequest": { call in try completeRequest(call) },
+        "IoCompleteRequest": { call in try completeRequest(call) },
+        "IoSetCompletionRoutineEx": { call in try setCompletionRoutineEx(call) },
         "PoStartNextPowerIrp": { _ in 0 },
         "IoCancelIrp": { call in
             try call.kernel.writeU8(call.arg(0) &+ UInt64(Layout.IRP.cancel), 1)
@@ -131,11 +136,13 @@ enum IrpArea {
     /// IoBuild(A)synchronousFsdRequest(MajorFunction, DeviceObject, Buffer, Length, StartingOffset, [Event,] IoStatusBlock).
     static func buildFsd(_ call: KernelCall, eventIndex: Int?, iosbIndex: Int) throws -> UInt64 {
         let kernel = call.kernel
-        let irp = try allocateIrp(kernel, stackSize: 1)
+        let device = try call.arg(1)
+        let stackSize = Int(max(1, (try? kernel.readU8(device &+ UInt64(Layout.DeviceObject.stackSize))) ?? 1))
+        let irp = try allocateIrp(kernel, stackSize: stackSize)
         let stack = try nextLocation(kernel, irp: irp)
         typealias S = Layout.IoStackLocation
         try kernel.writeU8(stack &+ UInt64(S.majorFunction), UInt8(truncatingIfNeeded: try call.arg(0)))
-        try kernel.writeU64(stack &+ UInt64(S.deviceObject), call.arg(1))
+        try kernel.writeU64(stack &+ UInt64(S.deviceObject), device)
         try kernel.writeU32(stack &+ UInt64(S.length), call.arg32(3))
         let offset = try call.arg(4)
         if offset != 0 { try kernel.writeU64(stack &+ UInt64(S.byteOffset), try kernel.readU64(offset)) }
@@ -145,22 +152,171 @@ enum IrpArea {
         return irp
     }
 
-    /// IofCallDriver(DeviceObject, Irp) to a device no driver in the model serves.
+    // MARK: IofCallDriver / IofCompleteRequest
+
+    /// IO_STACK_LOCATION.Control bits.
+    enum Control {
+        static let pendingReturned: UInt8 = 0x01, invokeOnCancel: UInt8 = 0x20
+        static let invokeOnSuccess: UInt8 = 0x40, invokeOnError: UInt8 = 0x80
+    }
+
+    /// Dispatch routines of the model's drivers in flight at once (IofCallDriver nesting):
+    /// a driver that sends IRPs to itself without end fails with STATUS_STACK_OVERFLOW here,
+    /// where Windows would run off its 24 KiB kernel stack.
+    static let maxCallDepth = 16
+    static let stackOverflow: UInt32 = 0xC000_00FD
+    static let moreProcessingRequired: UInt32 = 0xC000_0016
+
+    final class CallState {
+        /// Stack pointers of the IofCallDriver calls whose dispatch routine is running.
+        var active: [UInt64] = []
+    }
+
+    static func callState(_ kernel: Kernel) -> CallState { kernel.state(CallState.self) { CallState() } }
+
+    /// IofCallDriver(DeviceObject, Irp) (also IoCallDriver, PoCallDriver): moves the IRP to its next
+    /// stack location (CurrentLocation - 1, DeviceObject set there) and calls the device's driver's
+    /// MajorFunction[IrpSp->MajorFunction] with (DeviceObject, Irp), returning its status. A device
+    /// no driver of the model serves (a lower driver that is not there), or a slot left at
+    /// IopInvalidDeviceRequest, completes the IRP at once with STATUS_INVALID_DEVICE_REQUEST, the
+    /// caller's completion routine running as IofCompleteRequest runs it. No stack location left:
+    /// bug check 0x35 NO_MORE_IRP_STACK_LOCATIONS, as Windows.
     static func callDriver(_ call: KernelCall) throws -> UInt64 {
+        typealias I = Layout.IRP
         let kernel = call.kernel, device = try call.arg(0), irp = try call.arg(1)
-        let status = NTStatus.invalidDeviceRequest
-        try kernel.writeU32(irp &+ UInt64(Layout.IRP.ioStatusStatus), status)
-        try kernel.writeU64(irp &+ UInt64(Layout.IRP.ioStatusInformation), 0)
-        let iosb = try kernel.readU64(irp &+ UInt64(Layout.IRP.userIosb))
+        let location = try kernel.readU8(irp &+ UInt64(I.currentLocation))
+        guard location > 1 else {
+            call.note("no stack location left for the next driver")
+            throw KernelStop.bugCheck(code: 0x35, parameters: [irp, 0, 0, 0], site: call.returnAddress)
+        }
+        let stack = try nextLocation(kernel, irp: irp)
+        try kernel.writeU8(irp &+ UInt64(I.currentLocation), location - 1)
+        try kernel.writeU64(irp &+ UInt64(I.currentStackLocation), stack)
+        try kernel.writeU64(stack &+ UInt64(Layout.IoStackLocation.deviceObject), device)
+        return try send(call, device: device, irp: irp) { .finish(UInt64($0)) }
+    }
+
+    /// Calls the dispatch routine of `device`'s driver for the IRP's current stack location
+    /// (already pointing at `device`), then `then` with the status it returned. A device no
+    /// driver of the model serves, or a slot left at IopInvalidDeviceRequest, completes the IRP
+    /// with STATUS_INVALID_DEVICE_REQUEST instead, completion routines included.
+    static func send(_ call: KernelCall, device: UInt64, irp: UInt64,
+                     then: @escaping (UInt32) throws -> GuestStep) throws -> UInt64 {
+        typealias I = Layout.IRP
+        let kernel = call.kernel
+        let stack = try kernel.readU64(irp &+ UInt64(I.currentStackLocation))
+        let major = Int(try kernel.readU8(stack &+ UInt64(Layout.IoStackLocation.majorFunction)))
+        var routine: UInt64 = 0
+        if kernel.objects.devices[device] != nil, major <= 0x1B {
+            let driver = try kernel.readU64(device &+ UInt64(Layout.DeviceObject.driverObject))
+            if driver != 0 { routine = try kernel.readU64(driver &+ UInt64(Layout.DriverObject.majorFunction + 8 * major)) }
+        }
+        guard routine != 0, !kernel.isInvalidDeviceRequestRoutine(routine) else {
+            let owned = kernel.objects.devices[device] != nil
+            call.note(owned ? "IRP_MJ 0x\(String(major, radix: 16)) not served by the device's driver: invalid device request"
+                            : "no driver below: completed as invalid device request")
+            let status = NTStatus.invalidDeviceRequest
+            try kernel.writeU32(irp &+ UInt64(I.ioStatusStatus), status)
+            try kernel.writeU64(irp &+ UInt64(I.ioStatusInformation), 0)
+            return try kernel.runGuestStep(call, completion(kernel, irp: irp) { _ in try then(status) })
+        }
+        let state = callState(kernel), entry = call.stackPointer
+        // Calls that never came back (a fault ended them) are at or below this one.
+        state.active.removeAll { $0 <= entry }
+        guard state.active.count < maxCallDepth else {
+            call.note("\(maxCallDepth) dispatch routines nested: the driver keeps calling itself; failed with STATUS_STACK_OVERFLOW")
+            return try kernel.runGuestStep(call, then(stackOverflow))
+        }
+        call.note("IRP_MJ 0x\(String(major, radix: 16)) to \(kernel.symbolize(routine))")
+        state.active.append(entry)
+        return try kernel.runGuestStep(call, .call(routine, [device, irp]) { status in
+            state.active.removeAll { $0 == entry }
+            return try then(UInt32(truncatingIfNeeded: status))
+        })
+    }
+
+    /// IofCompleteRequest(Irp, PriorityBoost).
+    static func completeRequest(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel, irp = try call.arg(0)
+        return try kernel.runGuestStep(call, completion(kernel, irp: irp) { _ in .finish(0) })
+    }
+
+    /// IofCompleteRequest's walk up the IRP's stack from the current location: each location is
+    /// left (CurrentLocation + 1), cleared, and its completion routine — set by the driver above
+    /// with IoSetCompletionRoutine(Ex) — is called with (the upper location's DeviceObject or
+    /// NULL, Irp, Context) when its Control asks for it on this outcome; one returning
+    /// STATUS_MORE_PROCESSING_REQUIRED stops the walk (the IRP belongs to it again). Past the
+    /// top, the I/O manager copies IoStatus to UserIosb and signals UserEvent. `done` gets
+    /// whether the IRP completed to the top.
+    static func completion(_ kernel: Kernel, irp: UInt64, rounds: Int = 0,
+                           then done: @escaping (Bool) throws -> GuestStep) throws -> GuestStep {
+        typealias I = Layout.IRP
+        typealias S = Layout.IoStackLocation
+        let stackCount = try kernel.readU8(irp &+ UInt64(I.stackCount))
+        var location = try kernel.readU8(irp &+ UInt64(I.currentLocation))
+        var round = rounds
+        while location <= stackCount, round < Int(maxStackSize) + 1 {
+            round += 1
+            let current = try kernel.readU64(irp &+ UInt64(I.currentStackLocation))
+            let control = try kernel.readU8(current &+ UInt64(S.control))
+            location += 1
+            try kernel.writeU8(irp &+ UInt64(I.currentLocation), location)
+            try kernel.writeU64(irp &+ UInt64(I.currentStackLocation), current &+ UInt64(S.totalSize))
+            let pendingReturned = control & Control.pendingReturned
+            try kernel.writeU8(irp &+ UInt64(I.pendingReturned), pendingReturned)
+            let status = try kernel.readU32(irp &+ UInt64(I.ioStatusStatus))
+            let cancelled = try kernel.readU8(irp &+ UInt64(I.cancel)) != 0
+            let routine = try kernel.readU64(current &+ UInt64(S.completionRoutine))
+            let context = try kernel.readU64(current &+ UInt64(S.context))
+            let invoke = routine != 0 && ((NTStatus.isSuccess(status) && control & Control.invokeOnSuccess != 0)
+                || (!NTStatus.isSuccess(status) && control & Control.invokeOnError != 0)
+                || (cancelled && control & Control.invokeOnCancel != 0))
+            // ZeroIrpStackLocation, and the completion routine is used up.
+            try kernel.writeU8(current &+ UInt64(S.minorFunction), 0)
+            try kernel.writeU8(current &+ UInt64(S.flags), 0)
+            try kernel.writeU8(current &+ UInt64(S.control), 0)
+            try kernel.fill(current &+ UInt64(S.parameters), count: 32)
+            try kernel.writeU64(current &+ UInt64(S.fileObject), 0)
+            try kernel.writeU64(current &+ UInt64(S.completionRoutine), 0)
+            try kernel.writeU64(current &+ UInt64(S.context), 0)
+            let upper = current &+ UInt64(S.totalSize)
+            if invoke {
+                let device = location > stackCount ? 0 : try kernel.readU64(upper &+ UInt64(S.deviceObject))
+                return .call(routine, [device, irp, context]) { result in
+                    if UInt32(truncatingIfNeeded: result) == moreProcessingRequired { return try done(false) }
+                    return try completion(kernel, irp: irp, rounds: round, then: done)
+                }
+            }
+            if pendingReturned != 0, location <= stackCount { // IoMarkIrpPending for the upper location
+                try kernel.writeU8(upper &+ UInt64(S.control), try kernel.readU8(upper &+ UInt64(S.control)) | Control.pendingReturned)
+            }
+        }
+        let status = try kernel.readU32(irp &+ UInt64(I.ioStatusStatus))
+        let iosb = try kernel.readU64(irp &+ UInt64(I.userIosb))
         if iosb != 0 {
             try kernel.writeU32(iosb, status)
-            try kernel.writeU64(iosb &+ 8, 0)
+            try kernel.writeU64(iosb &+ 8, try kernel.readU64(irp &+ UInt64(I.ioStatusInformation)))
         }
-        let event = try kernel.readU64(irp &+ UInt64(Layout.IRP.userEvent))
-        if event != 0 { try kernel.writeU32(event &+ 4, 1) } // DISPATCHER_HEADER.SignalState
-        let owned = kernel.objects.devices[device] != nil
-        call.note(owned ? "to this driver's own device: completed without dispatch" : "no driver below: completed as invalid device request")
-        return UInt64(status)
+        let event = try kernel.readU64(irp &+ UInt64(I.userEvent))
+        if event != 0 { try SynchronizationArea.setSignal(kernel, event, 1) }
+        return try done(true)
+    }
+
+    /// IoSetCompletionRoutineEx(DeviceObject, Irp, CompletionRoutine, Context, InvokeOnSuccess,
+    /// InvokeOnError, InvokeOnCancel): IoSetCompletionRoutine on the next stack location (Windows
+    /// wraps the routine to keep the driver loaded while it may run; the model never unloads then).
+    static func setCompletionRoutineEx(_ call: KernelCall) throws -> UInt64 {
+        typealias S = Layout.IoStackLocation
+        let kernel = call.kernel, irp = try call.arg(1)
+        let stack = try nextLocation(kernel, irp: irp)
+        var control: UInt8 = 0
+        if try call.arg(4) & 0xFF != 0 { control |= Control.invokeOnSuccess }
+        if try call.arg(5) & 0xFF != 0 { control |= Control.invokeOnError }
+        if try call.arg(6) & 0xFF != 0 { control |= Control.invokeOnCancel }
+        try kernel.writeU64(stack &+ UInt64(S.completionRoutine), call.arg(2))
+        try kernel.writeU64(stack &+ UInt64(S.context), call.arg(3))
+        try kernel.writeU8(stack &+ UInt64(S.control), control)
+        return UInt64(NTStatus.success)
     }
 
     /// IoGetDeviceObjectPointer(ObjectName, DesiredAccess, *FileObject, *DeviceObject): this driver's named devices.

@@ -199,10 +199,29 @@ extension Kernel {
         guard let entry = handles.lookup(handle) else { return nil }
         if entry.object != 0 { return (entry.kind, entry.object) }
         if let body = model.handleBodies[handle] { return (entry.kind, body) }
-        let body = try obAllocate(kind: entry.kind, bodySize: 0x40)
+        let body: UInt64
+        if let file = entry.payload as? FileArea.OpenFile {
+            body = try obFileObject(for: file.node)
+        } else {
+            body = try obAllocate(kind: entry.kind, bodySize: 0x40)
+        }
         model.records[body]?.handles = 1
         model.handleBodies[handle] = body
         return (entry.kind, body)
+    }
+
+    /// The FILE_OBJECT of a file of the virtual volume: FileName the path on the volume
+    /// ("\\Windows\\System32\\drivers\\x.sys"), and the object's name — what ObQueryNameString
+    /// returns — the volume device's name followed by it, as on Windows.
+    func obFileObject(for node: FileNode) throws -> UInt64 {
+        typealias F = Layout.FileObject
+        let path = node.volumePath
+        let body = try obAllocate(kind: "File", bodySize: F.totalSize, name: VirtualFileSystem.volumeDevice + path)
+        try writeU16(body &+ UInt64(F.type), F.typeValue)
+        try writeU16(body &+ UInt64(F.size), UInt16(F.totalSize))
+        let name = try makeUnicodeString(path, name: "FileName")
+        try writeBytes(body &+ UInt64(F.fileName), try readBytes(name, count: Layout.UnicodeString.size))
+        return body
     }
 
     /// Opens a handle to `object` (counted on the object).

@@ -14,6 +14,9 @@ final class FileNode {
     var children: [String: FileNode] = [:]
     /// Set once deleted: handles still open on it see STATUS_FILE_DELETED-like behaviour.
     var deleted = false
+    /// The image file of a loaded driver: mapped as an image section, so Windows refuses to
+    /// open it for writing (STATUS_SHARING_VIOLATION) and to delete it (STATUS_CANNOT_DELETE).
+    var inUseAsImage = false
 
     init(name: String, parent: FileNode?, isDirectory: Bool, time: UInt64, index: UInt64) {
         self.name = name
@@ -50,6 +53,8 @@ final class VirtualFileSystem {
     static let maxNodes = 100_000
     static let maxDepth = 256
     static let maxComponentLength = 255
+    /// The device object of volume C: (what file objects' names begin with).
+    static let volumeDevice = "\\Device\\HarddiskVolume3"
 
     let root: FileNode
     private(set) var totalBytes = 0
@@ -64,6 +69,20 @@ final class VirtualFileSystem {
                      "Users", "Users\\Public"] {
             _ = try? createPath(path.split(separator: "\\").map(String.init))
         }
+    }
+
+    /// Puts a loaded driver's image file at `\Windows\System32\drivers\<name>` (what the service's
+    /// ImagePath, `\SystemRoot\System32\drivers\<name>`, names), with its bytes, in use as an image.
+    @discardableResult
+    func addDriverImage(name: String, bytes: [UInt8]) -> FileNode? {
+        guard !bytes.isEmpty, bytes.count <= Self.maxFileSize,
+              let parts = try? Self.components(ofRelative: "Windows\\System32\\drivers\\" + name),
+              let directory = try? parent(of: parts), let last = parts.last, find(parts) == nil,
+              let node = try? create(last, in: directory, directory: false, attributes: 0) else { return nil }
+        node.data = bytes
+        totalBytes += bytes.count
+        node.inUseAsImage = true
+        return node
     }
 
     func tick() -> UInt64 {
@@ -152,7 +171,7 @@ final class VirtualFileSystem {
     }
 
     func delete(_ node: FileNode) throws(PathError) {
-        guard let parent = node.parent else { throw .status(AreaStatus.cannotDelete) }
+        guard let parent = node.parent, !node.inUseAsImage else { throw .status(AreaStatus.cannotDelete) }
         guard node.children.isEmpty else { throw .status(AreaStatus.directoryNotEmpty) }
         parent.children[Self.fold(node.name)] = nil
         parent.lastWriteTime = tick()
