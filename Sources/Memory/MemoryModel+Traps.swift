@@ -148,16 +148,6 @@ extension MemoryModel {
         return (rip, length)
     }
 
-    /// Length of the instruction at `address` in guest memory (pure-Swift decoder, no Capstone);
-    /// nil when its bytes are unmapped or not a valid instruction. Reads up to 15 bytes, fewer
-    /// when the next page is unmapped.
-    func instructionLength(at address: UInt64) -> Int? {
-        if let bytes = try? engine.readMemory(address, count: 15) { return InstructionDecoder.length(of: bytes) }
-        let pageRemaining = Int(Engine.pageSize - address % Engine.pageSize)
-        guard let bytes = try? engine.readMemory(address, count: min(15, pageRemaining)) else { return nil }
-        return InstructionDecoder.length(of: bytes)
-    }
-
     /// The instruction at `address` as text ("mov qword ptr [rax], rbx"), for reports.
     public func disassemble(at address: UInt64) -> Instruction? {
         disassembler?.decode(in: engine, at: address)
