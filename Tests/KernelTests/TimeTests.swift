@@ -32,6 +32,20 @@ struct TimeTests {
         #expect(UInt64(try h.kernel.readU32(keTickCount)) == ticks & 0xFFFF_FFFF)
     }
 
+    @Test func preciseInterruptTimesStoreTheirValueAndAgreeWithTheClock() throws {
+        let h = try KernelHarness()
+        for (plain, precise) in [("KeQueryInterruptTime", "KeQueryInterruptTimePrecise"),
+                                 ("KeQueryUnbiasedInterruptTime", "KeQueryUnbiasedInterruptTimePrecise")] {
+            let stamp = try h.buffer(8)
+            let before = try h.call(plain)
+            let now = try h.call(precise, stamp)
+            #expect(now >= before, "\(precise)")
+            #expect(try h.kernel.readU64(stamp) == now, "\(precise) stores its result")
+            #expect(try h.call(precise, 0) >= now, "\(precise) with no QpcTimeStamp")
+            #expect(try h.call(plain) >= now)
+        }
+    }
+
     @Test func performanceCounterIsStrictlyMonotonic() throws {
         let h = try KernelHarness()
         var last: UInt64 = 0

@@ -34,26 +34,11 @@ enum TimeArea {
             try call.kernel.writeU64(call.arg(0), call.kernel.processor.systemTime)
             return UInt64(NTStatus.success)
         },
-        "KeQueryInterruptTime": { call in
-            try tick(call.kernel)
-            return clock(call.kernel).interruptTime
-        },
-        "KeQueryInterruptTimePrecise": { call in
-            try tick(call.kernel)
-            let now = clock(call.kernel).interruptTime, qpc = try call.arg(0)
-            if qpc != 0 { try call.kernel.writeU64(qpc, now) }
-            return now
-        },
-        "KeQueryUnbiasedInterruptTime": { call in
-            try tick(call.kernel)
-            return clock(call.kernel).interruptTime
-        },
-        "KeQueryUnbiasedInterruptTimePrecise": { call in
-            try tick(call.kernel)
-            let now = clock(call.kernel).interruptTime, qpc = try call.arg(0)
-            if qpc != 0 { try call.kernel.writeU64(qpc, now) }
-            return now
-        },
+        // The model has no sleep: interrupt time and unbiased interrupt time are the same clock.
+        "KeQueryInterruptTime": { call in try interruptTime(call) },
+        "KeQueryInterruptTimePrecise": { call in try interruptTimePrecise(call) },
+        "KeQueryUnbiasedInterruptTime": { call in try interruptTime(call) },
+        "KeQueryUnbiasedInterruptTimePrecise": { call in try interruptTimePrecise(call) },
         "KeQueryTickCount": { call in
             try tick(call.kernel)
             try call.kernel.writeU64(call.arg(0), tickCount(call.kernel))
@@ -130,6 +115,19 @@ enum TimeArea {
     static func tickCount(_ kernel: Kernel) -> UInt64 { clock(kernel).interruptTime / UInt64(timeIncrement) }
 
     /// One time query's worth of time.
+    /// Ke(Query|QueryUnbiased)InterruptTime: the interrupt clock after this call's tick.
+    static func interruptTime(_ call: KernelCall) throws -> UInt64 {
+        try tick(call.kernel)
+        return clock(call.kernel).interruptTime
+    }
+
+    /// The *Precise forms: the same value, also stored to the optional QpcTimeStamp argument.
+    static func interruptTimePrecise(_ call: KernelCall) throws -> UInt64 {
+        let now = try interruptTime(call), qpc = try call.arg(0)
+        if qpc != 0 { try call.kernel.writeU64(qpc, now) }
+        return now
+    }
+
     static func tick(_ kernel: Kernel) throws {
         let clock = clock(kernel)
         if !clock.published { try publish(kernel) }
