@@ -263,14 +263,11 @@ struct ExceptionDispatcher {
         return (try self.unwind(unwind), unwind.exception)
     }
 
+    /// The slot a guest termination handler returns to (Trampolines creates it once, by name).
     func terminationReturnSlot() throws -> UInt64 {
-        let state = kernel.exceptionState
-        if let slot = state.terminationReturnSlot { return slot }
-        let slot = try kernel.trampolines.slot(for: "hvcisim!<termination handler returned>") { call in
+        try kernel.trampolines.slot(for: "hvcisim!<termination handler returned>") { call in
             try ExceptionsArea.resumeFromTerminationHandler(call)
         }
-        state.terminationReturnSlot = slot
-        return slot
     }
 
     // MARK: Filters
@@ -307,14 +304,11 @@ struct ExceptionDispatcher {
         return context
     }
 
+    /// The slot a guest exception filter returns to (Trampolines creates it once, by name).
     func filterReturnSlot() throws -> UInt64 {
-        let state = kernel.exceptionState
-        if let slot = state.filterReturnSlot { return slot }
-        let slot = try kernel.trampolines.slot(for: "hvcisim!<exception filter returned>") { call in
+        try kernel.trampolines.slot(for: "hvcisim!<exception filter returned>") { call in
             try ExceptionsArea.resumeFromFilter(call)
         }
-        state.filterReturnSlot = slot
-        return slot
     }
 
     // MARK: Handlers

@@ -44,12 +44,8 @@ final class ExceptionState {
     var imageLookup: ((UInt64) -> X64ImageHit?)?
     /// Exceptions waiting for a guest filter to return (innermost last).
     var pending: [PendingDispatch] = []
-    /// The slot a guest filter returns to; created on first use.
-    var filterReturnSlot: UInt64?
     /// Unwinds waiting for a guest termination handler (`__finally`) to return (innermost last).
     var unwinds: [PendingUnwind] = []
-    /// The slot a guest termination handler returns to; created on first use.
-    var terminationReturnSlot: UInt64?
     /// Exceptions dispatched so far (a raise loop ends at `maxDispatches`).
     var dispatched = 0
     static let maxPending = 16
