@@ -92,22 +92,3 @@ public struct Finding: Sendable, Equatable {
     }
 }
 
-/// Whether a driver can run with memory integrity on.
-public enum Verdict: String, Sendable {
-    /// No findings at all.
-    case compatible
-    /// Loads and runs under HVCI; notes worth reading.
-    case compatibleWithNotes = "compatible-with-notes"
-    /// Will not load, or will be stopped, under HVCI.
-    case incompatible
-
-    public init(findings: [Finding]) {
-        if findings.contains(where: { $0.severity == .error }) {
-            self = .incompatible
-        } else if findings.isEmpty {
-            self = .compatible
-        } else {
-            self = .compatibleWithNotes
-        }
-    }
-}

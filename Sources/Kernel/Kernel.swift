@@ -6,6 +6,9 @@ import Memory
 public struct KernelConfiguration: Sendable {
     /// Whether the driver sees HVCI on (SystemCodeIntegrityInformation) and CI owns execute.
     public var hvci: Bool
+    /// Driver Verifier with its code-integrity option (`verifier /flags 0x02000000`): whether the
+    /// DDI models raise 0xC4/0x2000–0x2002. A separate switch from memory integrity (DESIGN.md §2.5).
+    public var verifier: Bool
     /// Audit logs a Driver Verifier violation and goes on; enforce stops there, as Windows would.
     public var enforcement: Enforcement
     /// Calls into the kernel model per run before the entry point is ended.
@@ -24,11 +27,12 @@ public struct KernelConfiguration: Sendable {
     /// `\SystemRoot\System32\drivers\<service>.sys`, where the service would load it from.
     public var driverImage: [UInt8]
 
-    public init(hvci: Bool, enforcement: Enforcement = .audit, kernelCallLimit: Int = 1_000_000,
+    public init(hvci: Bool, verifier: Bool = true, enforcement: Enforcement = .audit, kernelCallLimit: Int = 1_000_000,
                 unmodeledReturnValue: UInt64 = 0, recordedCallLimit: Int = 10_000,
                 driverName: String = "driver.sys", registryPath: String? = nil,
                 registry: RegistrySeed = RegistrySeed(), driverImage: [UInt8] = []) {
         self.hvci = hvci
+        self.verifier = verifier
         self.driverImage = driverImage
         self.enforcement = enforcement
         self.kernelCallLimit = kernelCallLimit
@@ -50,7 +54,8 @@ public enum KernelStop: Error, Sendable, Equatable {
     /// A wait that nothing in a single-CPU model can ever satisfy.
     case unsatisfiableWait(String)
     /// Enforce mode: a Driver Verifier violation stops the driver, as on Windows.
-    case verifierViolation(code: String, site: UInt64)
+    /// `parameters` are the bug check's p1–p4 as the finding carries them.
+    case verifierViolation(code: String, site: UInt64, parameters: [UInt64])
 }
 
 /// One kernel call as the report shows it.

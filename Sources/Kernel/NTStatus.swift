@@ -51,4 +51,6 @@ public enum NTStatus {
     }
 
     public static func isSuccess(_ status: UInt32) -> Bool { Int32(bitPattern: status) >= 0 }
+    /// Severity "error" (the top two bits set: 0xC…): the NT_ERROR macro.
+    public static func isError(_ status: UInt32) -> Bool { status >> 30 == 3 }
 }

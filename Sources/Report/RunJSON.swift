@@ -15,21 +15,44 @@ extension JSONReport {
                          ("hvciOn", .string(d.hvciOn)), ("hvciOff", .string(d.hvciOff))])
             }) : .null),
             ("verdict", .string(report.verdict.rawValue)),
+            ("verdictReason", .optional(report.inconclusiveReason)),
+            ("decidedBy", .optional(report.decidingRun.map(configurationName))),
+        ])
+    }
+
+    /// "hvci on, verifier on, audit": the configuration a run stands for.
+    static func configurationName(_ run: RunResult) -> String {
+        "hvci \(run.hvci ? "on" : "off"), verifier \(run.verifier ? "on" : "off"), \(run.enforcement == .audit ? "audit" : "enforce")"
+    }
+
+    static func coverage(_ coverage: Coverage) -> JSONValue {
+        .object([
+            ("found", .int(coverage.found)), ("run", .int(coverage.run)), ("completed", .int(coverage.completed)),
+            ("unmodeledCalls", .int(coverage.unmodeledCalls)),
+            ("entryPoints", .array(coverage.entries.map { entry in
+                .object([("name", .string(entry.name)), ("state", .string(entry.state.rawValue)),
+                         ("reason", .optional(entry.reason))])
+            })),
         ])
     }
 
     static func run(_ run: RunResult) -> JSONValue {
         .object([
             ("hvci", .string(run.hvci ? "on" : "off")),
+            ("verifier", .string(run.verifier ? "on" : "off")),
             ("mode", .string(run.enforcement == .audit ? "audit" : "enforce")),
             ("loaded", .bool(run.loadFailure == nil)),
             ("loadFailure", .optional(run.loadFailure)),
+            ("loadFailureKind", .optional(run.loadFailureKind?.rawValue)),
             ("imageBase", .optional(run.imageBase.map { hex($0) })),
             ("entryPoints", .array(run.entryPoints.map(entryPoint))),
             ("debugOutput", .array(run.debugOutput.map(JSONValue.string))),
             ("unmodeledCalls", .array(run.fallbacks.sorted { $0.key < $1.key }.map {
                 .object([("function", .string($0.key)), ("count", .int($0.value))])
             })),
+            ("coverage", coverage(run.coverage)),
+            ("verdict", .string(run.verdict.rawValue)),
+            ("verdictReason", .optional(run.verdict == .inconclusive ? run.inconclusiveReason : nil)),
         ])
     }
 
@@ -40,7 +63,7 @@ extension JSONReport {
             outcome.append(("status", .string(hex(UInt32(truncatingIfNeeded: value)))))
             outcome.append(("statusName", .string(NTStatus.name(UInt32(truncatingIfNeeded: value)))))
         case let .bugCheck(code, parameters):
-            outcome.append(("bugCheck", .object([("code", .string(hex(code))),
+            outcome.append(("bugCheck", .object([("code", .string(hex(code))), ("name", .optional(BugCheck.names[code])),
                                                  ("parameters", .array(parameters.map { .string(hex($0)) }))])))
         default: break
         }

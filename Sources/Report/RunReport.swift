@@ -15,21 +15,18 @@ public struct RunReport: Sendable {
 
     /// Static and run-time findings together.
     public var allFindings: [Finding] { image.findings + runs.flatMap(\.findings) }
-    public var verdict: Verdict { Verdict(findings: allFindings) }
-}
 
-extension Outcome {
-    /// "returned STATUS_SUCCESS", "bug check 0xFC (…)", "instruction limit (100000000)".
-    public var summary: String {
-        switch self {
-        case .returned(let value): return "returned \(NTStatus.name(UInt32(truncatingIfNeeded: value)))"
-        case let .bugCheck(code, parameters):
-            return "bug check \(hex(code)) (\(parameters.map { hex($0) }.joined(separator: ", ")))"
-        case .instructionLimit(let n): return "stopped: instruction limit (\(n))"
-        case .timeout(let s): return "stopped: timeout (\(s) s)"
-        case .kernelCallLimit(let n): return "stopped: kernel-call limit (\(n))"
-        case .unsatisfiableWait(let what): return "stopped: wait that can never be satisfied (\(what))"
-        case .emulationError(let text): return "emulation error: \(text)"
-        }
+    /// The run the verdict rests on: the one with HVCI on when there is one (with `--hvci both`
+    /// the HVCI-off run is a comparison), otherwise the only run.
+    public var decidingRun: RunResult? { runs.first(where: \.hvci) ?? runs.first }
+
+    /// Why the verdict is `inconclusive` (nil when it is not).
+    public var inconclusiveReason: String? { verdict == .inconclusive ? decidingRun?.inconclusiveReason : nil }
+
+    /// The image's static findings (what Code Integrity refuses at load under HVCI) and the
+    /// deciding run's findings; `inconclusive` when that run could not decide.
+    public var verdict: Verdict {
+        Verdict(findings: image.findings + (decidingRun?.findings ?? []),
+                inconclusiveBecause: decidingRun?.inconclusiveReason)
     }
 }

@@ -8,7 +8,7 @@ extension TextReport {
         var lines = [render(report.image)]
         for run in report.runs {
             let mode = run.enforcement == .audit ? "audit" : "enforce"
-            lines.append("  run with HVCI \(run.hvci ? "on" : "off") (\(mode) mode): "
+            lines.append("  run with HVCI \(run.hvci ? "on" : "off"), Driver Verifier \(run.verifier ? "on" : "off") (\(mode) mode): "
                          + (run.loadFailure.map { "not loaded: \($0)" } ?? "loaded at \(hex(run.imageBase ?? 0))"))
             for entry in run.entryPoints {
                 let counts = [entry.instructions.map { "\($0) instructions" }, "\(entry.kernelCalls) kernel calls"]
@@ -22,12 +22,14 @@ extension TextReport {
             for text in run.debugOutput.prefix(50) {
                 lines.append("    DbgPrint: \(text.replacingOccurrences(of: "\n", with: " ").trimmingTrailingSpace())")
             }
+            lines.append(contentsOf: coverageLines(run.coverage))
             if !run.fallbacks.isEmpty {
                 lines.append("    unmodeled kernel APIs called: "
                              + run.fallbacks.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
             }
         }
         if report.runs.count == 2 {
+            lines.append("  (the verdict is the HVCI-on run's; the HVCI-off run is a comparison)")
             let differences = report.differences
             lines.append("  HVCI on vs off: " + (differences.isEmpty ? "no difference" : "\(differences.count) difference\(differences.count == 1 ? "" : "s")"))
             for d in differences {
@@ -36,8 +38,18 @@ extension TextReport {
                 lines.append("      off: \(d.hvciOff)")
             }
         }
-        lines.append("  overall verdict: \(report.verdict.rawValue)")
+        lines.append("  overall verdict: \(report.verdict.rawValue)" + (report.inconclusiveReason.map { " — \($0)" } ?? ""))
         return lines.joined(separator: "\n")
+    }
+
+    /// "coverage: 9 entry points found, 8 run, 7 completed", then one line per entry point that did not complete.
+    static func coverageLines(_ coverage: Coverage) -> [String] {
+        guard coverage.found > 0 else { return [] }
+        var lines = ["    coverage: \(coverage.found) entry point\(coverage.found == 1 ? "" : "s") found, \(coverage.run) run, \(coverage.completed) completed"]
+        for entry in coverage.entries where entry.state != .completed {
+            lines.append("      \(entry.state == .notRun ? "not run" : "stopped"): \(entry.name) — \(entry.reason ?? "")")
+        }
+        return lines
     }
 
     /// A run-time finding: what and where, the instruction, owner and rights, the fix.

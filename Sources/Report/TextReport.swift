@@ -25,7 +25,7 @@ public enum TextReport {
     /// Two lines: what and where, then the fix.
     public static func render(_ f: Finding) -> [String] {
         let code = f.bugCheck.map { bc in
-            bc.code == BugCheck.driverVerifierViolation ? "0xC4/\(f.code)" : "0x\(String(bc.code, radix: 16, uppercase: true)) \(f.code)"
+            bc.code == BugCheck.driverVerifierViolation ? "\(hex(bc.code))/\(f.code)" : "\(hex(bc.code)) \(f.code)"
         } ?? f.code
         var where_ = f.section.map { "  \(printable($0))" } ?? ""
         if let header = f.details.first(where: { $0.key == "sectionHeader" }) {
@@ -34,6 +34,11 @@ public enum TextReport {
             where_ += "  (IAT at \(iat.value))"
         }
         let severity = f.severity.rawValue + String(repeating: " ", count: max(0, 7 - f.severity.rawValue.count))
-        return ["\(severity) \(code)  \(f.title)\(where_)", "        fix: \(f.fix)"]
+        var lines = ["\(severity) \(code)  \(f.title)\(where_)"]
+        if let bc = f.bugCheck {
+            lines.append("        bug check \(BugCheck.describe(bc.code)) (\(bc.parameters.map(printable).joined(separator: ", ")))")
+        }
+        lines.append("        fix: \(f.fix)")
+        return lines
     }
 }

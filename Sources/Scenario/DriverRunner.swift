@@ -12,8 +12,8 @@ import PEImage
 /// `RunResult`; nothing here throws on driver behaviour.
 public enum DriverRunner {
     public static func run(_ file: PEFile, name: String, options: RunOptions) -> RunResult {
-        var result = RunResult(hvci: options.hvci, enforcement: options.enforcement, loadFailure: nil, imageBase: nil,
-                               entryPoints: [], debugOutput: [], fallbacks: [:])
+        var result = RunResult(hvci: options.hvci, verifier: options.verifier, enforcement: options.enforcement,
+                               loadFailure: nil, imageBase: nil, entryPoints: [], debugOutput: [], fallbacks: [:])
         runSession(file, name: name, options: options, into: &result)
         // The machine is gone now: hand its freed heap back to the system, then disassemble the
         // faulting instructions from their saved bytes (loading Capstone, if any finding needs it).
@@ -31,11 +31,13 @@ public enum DriverRunner {
             session = try Session(name: name, options: options, image: file.reader.bytes)
         } catch {
             result.loadFailure = "the emulator could not start: \(error)"
+            result.loadFailureKind = .tool
             return nil
         }
         runEntryPoints(file, name: name, options: options, session: session, into: &result)
         result.debugOutput = session.kernel.debugOutput
         result.fallbacks = session.kernel.fallbackHits
+        result.coverage.unmodeledCalls = result.fallbacks.values.reduce(0, +)
         session.close()
         return session
     }
@@ -63,10 +65,16 @@ public enum DriverRunner {
             image = try ImageLoader.load(file, name: name, kernel: kernel, relocate: options.relocate)
         } catch {
             result.loadFailure = "\(error)"
+            switch error as? LoadError {
+            case .refusedByCodeIntegrity?: result.loadFailureKind = .codeIntegrity
+            case .unsupportedMachine?: result.loadFailureKind = .unsupportedMachine
+            default: result.loadFailureKind = .tool
+            }
             return
         }
         result.imageBase = image.base
         session.attach(image)
+        var available: [(name: String, whyNotRun: String)] = []
         do {
             let caller = try EntryCaller(kernel: kernel, stackTop: session.stackTop, options: options)
             let objects = try kernel.createDriverObject(imageBase: image.base, imageSize: image.size,
@@ -74,15 +82,19 @@ public enum DriverRunner {
             let entry = caller.call("DriverEntry", at: image.entryPoint, arguments: [objects.driverObject, objects.registryPath],
                                     findings: session.takeFindings)
             result.entryPoints.append(entry)
+            defer { result.coverage = Coverage(results: result.entryPoints, available: available,
+                                               unmodeledCalls: result.coverage.unmodeledCalls) }
             guard let status = entry.status, NTStatus.isSuccess(status) else { return }
             let paths = EntryPaths(kernel: kernel, caller: caller, session: session, options: options)
             result.entryPoints += paths.run(driverObject: objects.driverObject)
+            available = paths.available(driverObject: objects.driverObject)
             if let unload = try? kernel.unloadRoutine(objects.driverObject), unload != 0 {
                 result.entryPoints.append(caller.call("DriverUnload", at: unload, arguments: [objects.driverObject],
                                                       findings: session.takeFindings))
             }
         } catch {
             result.loadFailure = "setting up the driver's objects failed: \(error)"
+            result.loadFailureKind = .tool
         }
     }
 }
@@ -112,7 +124,8 @@ final class Session {
         // whether to deny-and-continue (audit) or end the entry point (enforce).
         memory.decide = { $0.kind == .executeNonVerified ? .enforce : enforcement }
         kernel = try Kernel(engine: engine, memory: memory,
-                            configuration: KernelConfiguration(hvci: options.hvci, enforcement: options.enforcement,
+                            configuration: KernelConfiguration(hvci: options.hvci, verifier: options.verifier,
+                                                               enforcement: options.enforcement,
                                                                kernelCallLimit: options.limits.kernelCalls, driverName: name,
                                                                registry: options.registry, driverImage: image))
         let stackPages = max(2, (options.limits.stackBytes + 0xFFF) / 0x1000)
@@ -121,7 +134,7 @@ final class Session {
         trace = options.trace
         kernel.onTrace = options.trace.map { trace in { trace($0) } }
         kernel.onFinding = { [unowned self] in timeline.append($0) }
-        let watch = try ControlRegisterWatch(engine: engine)
+        let watch = try ControlRegisterWatch(engine: engine, hvci: options.hvci)
         self.watch = watch
         kernel.beforeCall = { [unowned self] call in timeline += watch.check(site: call.site) }
     }

@@ -150,7 +150,8 @@ final class EntryCaller {
         case 6: return .bugCheck(code: 0x1E, parameters: [0xC000_001D, rip, 0, 0]) // #UD
         case 0: return .bugCheck(code: 0x1E, parameters: [0xC000_0094, rip, 0, 0]) // divide by zero
         case 0x2C: return .bugCheck(code: 0x1E, parameters: [0xC000_0420, rip, 0, 0]) // __assert
-        case 0x29: return .bugCheck(code: 0x139, parameters: [0, 0, 0, 0]) // __fastfail
+        case 0x29: // __fastfail(code): KERNEL_SECURITY_CHECK_FAILURE, p1 the fast-fail code (RCX)
+            return .bugCheck(code: 0x139, parameters: [(try? kernel.engine.read(.rcx)) ?? 0, 0, 0, 0])
         default: return .bugCheck(code: 0x7F, parameters: [UInt64(number), 0, 0, 0])
         }
     }
@@ -160,8 +161,9 @@ final class EntryCaller {
         case let .bugCheck(code, parameters, _): return .bugCheck(code: code, parameters: parameters)
         case .kernelCallLimit(let n): return .kernelCallLimit(n)
         case .unsatisfiableWait(let what): return .unsatisfiableWait(what)
-        case let .verifierViolation(code, site):
-            return .bugCheck(code: 0xC4, parameters: [UInt64(code.dropFirst(2), radix: 16) ?? 0, site, 0, 0])
+        case let .verifierViolation(_, _, parameters):
+            // The same p1–p4 as the finding (DV's table, DESIGN.md §2.3).
+            return .bugCheck(code: 0xC4, parameters: parameters)
         }
     }
 }

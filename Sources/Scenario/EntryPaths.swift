@@ -41,10 +41,24 @@ struct EntryPaths {
         guard let device = kernel.devices(of: driverObject).last,
               let file = try? kernel.makeFileObject(device: device, name: "") else { return [] }
         var list: [(IrpRequest, String)] = [(IrpRequest(major: Layout.MajorFunction.create, fileObject: file), "IRP_MJ_CREATE")]
-        for ioctl in ioctls(driverObject: driverObject) {
+        var controls = ioctls(driverObject: driverObject)
+        // A dispatch routine that is there gets run: with no code given or found, one request
+        // with a neutral code (a note says which), so its entry path is exercised at least once.
+        if controls.isEmpty, handles(Layout.MajorFunction.deviceControl, driverObject: driverObject) {
+            controls = [IoctlRequest(code: Self.fallbackIoctl, input: [UInt8](repeating: 0, count: 0x40),
+                                     outputLength: options.outputLength, isFallback: true)]
+        }
+        for ioctl in controls {
             list.append((IrpRequest(major: Layout.MajorFunction.deviceControl, ioControlCode: ioctl.code, input: ioctl.input,
                                     outputLength: ioctl.outputLength, fileObject: file),
-                         "IRP_MJ_DEVICE_CONTROL 0x" + String(ioctl.code, radix: 16, uppercase: true)))
+                         "IRP_MJ_DEVICE_CONTROL " + hex(ioctl.code)))
+        }
+        // (A KMDF driver's slots all lead into the framework; its queues get the IOCTLs above.)
+        if !kernel.isKmdfDriver, handles(Layout.MajorFunction.internalDeviceControl, driverObject: driverObject) {
+            let request = controls.first ?? IoctlRequest(code: Self.fallbackIoctl, isFallback: true)
+            list.append((IrpRequest(major: Layout.MajorFunction.internalDeviceControl, ioControlCode: request.code,
+                                    input: request.input, outputLength: request.outputLength, fileObject: file),
+                         "IRP_MJ_INTERNAL_DEVICE_CONTROL " + hex(request.code)))
         }
         list.append((IrpRequest(major: Layout.MajorFunction.read, outputLength: 0x100, fileObject: file), "IRP_MJ_READ"))
         list.append((IrpRequest(major: Layout.MajorFunction.write, input: [UInt8](repeating: 0x41, count: 0x40), fileObject: file),
@@ -53,9 +67,51 @@ struct EntryPaths {
         list.append((IrpRequest(major: Layout.MajorFunction.close, fileObject: file), "IRP_MJ_CLOSE"))
         var results: [EntryPointResult] = []
         for (request, name) in list {
-            results.append(contentsOf: send(request, name: name, driverObject: driverObject, device: device))
+            var sent = send(request, name: name, driverObject: driverObject, device: device)
+            if controls.contains(where: { $0.isFallback }), request.ioControlCode == Self.fallbackIoctl, !sent.isEmpty {
+                sent[0].notes.append("no IOCTL code was given or found in the dispatch routine: sent \(hex(Self.fallbackIoctl)) (CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)) so that it runs once")
+            }
+            results.append(contentsOf: sent)
         }
         return results
+    }
+
+    /// CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS): the first
+    /// vendor-defined function code, sent when neither the command line nor the scan gives one.
+    static let fallbackIoctl: UInt32 = 0x0022_2000
+
+    private func hex(_ code: UInt32) -> String { "0x" + String(code, radix: 16) }
+
+    /// Whether the driver set MajorFunction[major] to a routine of its own.
+    func handles(_ major: Int, driverObject: UInt64) -> Bool {
+        guard let routine = try? kernel.majorFunction(driverObject, major) else { return false }
+        return routine != 0 && !kernel.isInvalidDeviceRequestRoutine(routine)
+    }
+
+    /// Every entry point the driver made available besides DriverEntry, with the reason the
+    /// run would not reach it (Coverage lists those the run did not): the dispatch routines it
+    /// set, AddDevice, DriverUnload.
+    func available(driverObject: UInt64) -> [(name: String, whyNotRun: String)] {
+        let hasDevice = !kernel.devices(of: driverObject).isEmpty
+        let driven: Set<Int> = [Layout.MajorFunction.create, Layout.MajorFunction.deviceControl,
+                                Layout.MajorFunction.internalDeviceControl, Layout.MajorFunction.read,
+                                Layout.MajorFunction.write, Layout.MajorFunction.cleanup, Layout.MajorFunction.close,
+                                Layout.MajorFunction.pnp]
+        var list: [(name: String, whyNotRun: String)] = []
+        if kernel.isKmdfDriver { return list }  // its slots are the framework's; its callbacks run through them
+        for major in 0...Layout.MajorFunction.pnp where handles(major, driverObject: driverObject) {
+            let why = !driven.contains(major) ? "hvcisim does not send this request"
+                : hasDevice ? "the request was not completed before it (see the earlier entry points)"
+                : "the driver created no device object to send it to"
+            list.append((MajorFunctionName.name(major), why))
+        }
+        if let routine = try? kernel.addDeviceRoutine(driverObject), routine != 0 {
+            list.append(("AddDevice", "no physical device object could be made"))
+        }
+        if let routine = try? kernel.unloadRoutine(driverObject), routine != 0 {
+            list.append(("DriverUnload", "the run stopped before it"))
+        }
+        return list
     }
 
     /// The IOCTLs to send: those asked for, then (unless turned off) those the scan finds.
@@ -71,7 +127,7 @@ struct EntryPaths {
         for routine in routines {
             for code in IoctlScanner.codes(in: kernel, routine: routine, length: session.functionLength(at: routine))
             where !list.contains(where: { $0.code == code }) {
-                list.append(IoctlRequest(code: code, input: [UInt8](repeating: 0, count: 0x40)))
+                list.append(IoctlRequest(code: code, input: [UInt8](repeating: 0, count: 0x40), outputLength: options.outputLength))
             }
         }
         return list
@@ -83,8 +139,8 @@ struct EntryPaths {
               routine != 0, !kernel.isInvalidDeviceRequestRoutine(routine) else { return [] }
         guard let prepared = try? kernel.prepareIrp(request, device: device) else { return [] }
         var result = caller.call(name, at: routine, arguments: [device, prepared.irp], findings: { session.takeFindings() })
-        if request.major == Layout.MajorFunction.deviceControl {
-            result.notes.append("IoControlCode 0x\(String(request.ioControlCode, radix: 16, uppercase: true)), method \(request.ioControlCode & 3), input \(request.input.count) bytes, output \(request.outputLength) bytes")
+        if request.major == Layout.MajorFunction.deviceControl || request.major == Layout.MajorFunction.internalDeviceControl {
+            result.notes.append("IoControlCode \(hex(request.ioControlCode)), method \(request.ioControlCode & 3), input \(request.input.count) bytes, output \(request.outputLength) bytes")
         }
         if let status = try? kernel.ioStatus(of: prepared.irp) {
             result.notes.append("IoStatus.Status \(NTStatus.name(status.status)), Information \(status.information)")

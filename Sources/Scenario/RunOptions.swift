@@ -28,11 +28,14 @@ public struct IoctlRequest: Sendable, Equatable {
     public var code: UInt32
     public var input: [UInt8]
     public var outputLength: Int
+    /// Sent because nothing gave a code (EntryPaths.fallbackIoctl), not asked for or found.
+    public var isFallback: Bool
 
-    public init(code: UInt32, input: [UInt8] = [], outputLength: Int = 0x100) {
+    public init(code: UInt32, input: [UInt8] = [], outputLength: Int = 0x100, isFallback: Bool = false) {
         self.code = code
         self.input = input
         self.outputLength = outputLength
+        self.isFallback = isFallback
     }
 }
 
@@ -40,11 +43,16 @@ public struct IoctlRequest: Sendable, Equatable {
 public struct RunOptions: Sendable {
     /// IOCTLs to send after IRP_MJ_CREATE, in order.
     public var ioctls: [IoctlRequest] = []
+    /// Output buffer size of IOCTLs found by the scan or sent by default (`--output-size`).
+    public var outputLength = 0x100
     /// Also send the IOCTL codes a scan of the dispatch routine finds.
     public var discoverIoctls = true
     /// What the virtual registry holds (`--registry FILE`; docs/registry.md).
     public var registry = RegistrySeed()
+    /// Memory integrity: the CI verifier owns execute through the SLAT.
     public var hvci: Bool
+    /// Driver Verifier's code-integrity option (0x2000–0x2002 at run time); a separate switch.
+    public var verifier: Bool = true
     public var enforcement: Enforcement
     public var limits: Limits
     /// Load at a driver-space address and apply relocations instead of the preferred base.

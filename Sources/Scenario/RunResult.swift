@@ -51,18 +51,101 @@ public struct EntryPointResult: Sendable {
     }
 }
 
+/// Why an image was not loaded, by kind: the verdict treats a Code Integrity
+/// refusal (what Windows does under HVCI) apart from what only the tool lacks.
+public enum LoadFailureKind: String, Sendable {
+    /// Code Integrity refused it: under HVCI, Windows does not load it either.
+    case codeIntegrity = "code-integrity"
+    /// Not an x64 image: the emulator does not execute it (static checks only).
+    case unsupportedMachine = "unsupported-machine"
+    /// The tool could not place or map it (a limit or an unusual image).
+    case tool
+}
+
 /// One run of a driver (one HVCI setting).
 public struct RunResult: Sendable {
     public var hvci: Bool
+    /// Driver Verifier's code-integrity option was on.
+    public var verifier: Bool = true
     public var enforcement: Enforcement
     /// nil when the image loaded; otherwise why not (e.g. CI refused it under HVCI).
     public var loadFailure: String?
+    public var loadFailureKind: LoadFailureKind?
     public var imageBase: UInt64?
     public var entryPoints: [EntryPointResult]
     public var debugOutput: [String]
     /// Unmodeled imports called, by name, with counts.
     public var fallbacks: [String: Int]
+    /// What the run exercised (entry points found, run, completed, and why not).
+    public var coverage = Coverage()
 
     /// Every run-time finding of every entry point.
     public var findings: [Finding] { entryPoints.flatMap(\.findings) }
+}
+
+extension Outcome {
+    /// "returned STATUS_SUCCESS", "bug check 0xfc ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY (…)", "stopped: instruction limit (…)".
+    public var summary: String {
+        func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+        switch self {
+        case .returned(let value): return "returned \(NTStatus.name(UInt32(truncatingIfNeeded: value)))"
+        case let .bugCheck(code, parameters):
+            return "bug check \(BugCheck.describe(code)) (\(parameters.map(hex).joined(separator: ", ")))"
+        case .instructionLimit(let n): return "stopped: instruction limit (\(n))"
+        case .timeout(let s): return "stopped: timeout (\(s) s)"
+        case .kernelCallLimit(let n): return "stopped: kernel-call limit (\(n))"
+        case .unsatisfiableWait(let what): return "stopped: wait that can never be satisfied (\(what))"
+        case .emulationError(let text): return "emulation error: \(text)"
+        }
+    }
+}
+
+extension RunResult {
+    /// Why this run cannot decide the verdict, or nil when it can (DESIGN.md §2.5, docs/verdicts.md):
+    /// the image was not run for a reason of the tool's, or DriverEntry did not return for a
+    /// reason that is not an HVCI or Driver Verifier finding — a limit, an emulator fault, a
+    /// wait the model cannot satisfy, a crash (the driver's own, or after a call the model does
+    /// not implement), or a failure status right after such a call.
+    public var inconclusiveReason: String? {
+        if let kind = loadFailureKind {
+            switch kind {
+            case .codeIntegrity: return nil
+            case .unsupportedMachine: return "not run: \(loadFailure ?? "the image's machine cannot be executed")"
+            case .tool: return "not run: \(loadFailure ?? "the image could not be loaded")"
+            }
+        }
+        guard let entry = entryPoints.first(where: { $0.name == "DriverEntry" }) else {
+            return "not run: DriverEntry was never called" + (loadFailure.map { " (\($0))" } ?? "")
+        }
+        let gaps = Array(Set(entry.calls.filter { !$0.modeled }.map(\.function))).sorted()
+        let afterGaps = gaps.isEmpty ? "" : " after calling \(gaps.prefix(3).joined(separator: ", ")), which the kernel model does not implement"
+        switch entry.outcome {
+        case .returned(let value):
+            // Audit mode goes on past a fault; Windows would have stopped there. A fault of the
+            // driver's own (the page tables refuse it with HVCI off as well) is a crash, not a verdict.
+            if !entry.findings.contains(where: \.decidesIncompatibility),
+               let crash = entry.findings.first(where: { $0.severity == .error && $0.authority == .processor && $0.bugCheck != nil }),
+               let bugCheck = crash.bugCheck {
+                return "DriverEntry would have crashed at \(crash.site?.symbol ?? "?"): \(crash.code), bug check "
+                    + "\(BugCheck.describe(bugCheck.code)) — the driver's own fault, with or without HVCI (audit mode went on past it)"
+            }
+            let status = UInt32(truncatingIfNeeded: value)
+            guard !gaps.isEmpty, NTStatus.isError(status) else { return nil }
+            return "DriverEntry returned \(NTStatus.name(status))\(afterGaps)"
+        case .bugCheck:
+            // Stopped by HVCI or Driver Verifier (enforce mode): that stop is the verdict's own evidence.
+            if entry.findings.contains(where: \.decidesIncompatibility) { return nil }
+            let whose = gaps.isEmpty ? " (the driver's own fault, or a model gap: see the trace)" : afterGaps
+            return "DriverEntry crashed: \(entry.outcome.summary)\(whose)"
+        case .instructionLimit, .timeout, .kernelCallLimit:
+            return "DriverEntry \(entry.outcome.summary)"
+        case .unsatisfiableWait:
+            return "DriverEntry \(entry.outcome.summary): the model cannot satisfy it"
+        case .emulationError(let text):
+            return "emulator fault in DriverEntry: \(text)"
+        }
+    }
+
+    /// This run's own verdict, from its run-time findings and whether it can decide.
+    public var verdict: Verdict { Verdict(findings: findings, inconclusiveBecause: inconclusiveReason) }
 }

@@ -30,7 +30,8 @@ struct Check: Subcommand {
         "failures": [...]}. The layout is documented in docs/report-schema.md.
 
         Exit status: 0 every image compatible (notes allowed); 1 at least one error finding; \
-        2 a file could not be analysed or the command line is wrong.
+        2 a file could not be analysed, a folder holds no .sys file, or the command line is wrong \
+        (2 wins over 1 across files: precedence 2 > 1 > 3 > 0, 3 being `run`'s inconclusive).
         """,
         arguments: [ArgumentSpec(name: "file", help: "Driver images (.sys, .dll, .exe) or folders to search for .sys files.",
                                  repeating: true)],
@@ -62,7 +63,16 @@ struct Check: Subcommand {
         // Files are read a batch at a time so that SHA256.hexDigests can hash
         // several side by side; each batch is analysed and dropped before the
         // next is read.
-        let paths = try InputFiles.expand(files)
+        var paths: [String] = []
+        for file in files {
+            let found = try InputFiles.expand([file])
+            // A folder with nothing to check is an input error, not a clean result.
+            if found.isEmpty, InputFiles.isDirectory(file) {
+                failures.append((file, "no .sys files below this folder"))
+                SystemIO.printError("hvcisim: \(file): no .sys files below this folder")
+            }
+            paths += found
+        }
         var start = 0
         while start < paths.count {
             var batch: [(path: String, bytes: Result<[UInt8], Error>)] = []

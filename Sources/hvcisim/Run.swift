@@ -13,13 +13,17 @@ enum ModeSetting: String, CaseIterable {
     case audit, enforce
 }
 
+enum SwitchSetting: String, CaseIterable {
+    case on, off
+}
+
 struct Run: Subcommand {
     static let spec = CommandSpec(
         name: "run",
         abstract: "Run a driver's entry paths in an emulated x64 CPU under HVCI and report what HVCI forbids.",
         discussion: """
         The image is checked and loaded as Windows would (with HVCI on, Code Integrity refuses an image \
-        with a writable+executable section). DriverEntry is called with a DRIVER_OBJECT and registry \
+        with a writable+executable or misaligned section, or its import address table in code). DriverEntry is called with a DRIVER_OBJECT and registry \
         path; then AddDevice and IRP_MN_START_DEVICE when the driver registers AddDevice, IRP_MJ_CREATE, \
         IRP_MJ_DEVICE_CONTROL for each IOCTL given or found in the dispatch routine, READ, WRITE, CLEANUP, \
         CLOSE, the callbacks, DPCs, timers, work items and threads it queued, and DriverUnload. Every \
@@ -30,20 +34,37 @@ struct Run: Subcommand {
         --mode audit (default) logs, denies and goes on, so one run finds every violation; \
         --mode enforce stops at the first, as Windows would. Limits end an entry point with that outcome.
 
-        Exit status: 0 no error finding; 1 at least one error finding (static or run time); 2 the file \
-        could not be analysed or the command line is wrong.
+        Two switches, as Microsoft's two verification steps: --verifier is Driver Verifier's \
+        code-integrity option (verifier /flags 0x02000000), which raises 0xC4/0x2000-0x2002 at the \
+        call; --hvci is memory integrity, where the hypervisor refuses the access itself. With the \
+        verifier off and HVCI on, an executable allocation succeeds but its pages are not \
+        executable: the driver stops only when it runs them (0xFC). docs/configurations.md has the table.
+
+        Verdict (from the HVCI-on run; with --hvci both the off run is a comparison):
+          compatible / compatible-with-notes  DriverEntry completed, nothing Windows would stop
+          incompatible   Code Integrity, the hypervisor or Driver Verifier would refuse or stop it
+          inconclusive   the run could not decide: DriverEntry hit a limit, an emulator fault or a
+                         model gap, crashed, or the image is not x64 (see "coverage" in the report)
+
+        Exit status: 0 compatible; 1 incompatible; 2 the file could not be analysed or the command \
+        line is wrong; 3 inconclusive.
 
         Examples:
           hvcisim run driver.sys
           hvcisim run driver.sys --hvci both --format json -o run.json
           hvcisim run driver.sys --mode enforce --trace
           hvcisim run driver.sys --ioctl 0x222004:01000000 --no-discover-ioctls
+          hvcisim run driver.sys --ioctl 0x222004:@request.bin --output-size 4096
+          hvcisim run driver.sys --verifier off --hvci both
         """,
         arguments: [ArgumentSpec(name: "driver", help: "The driver image (.sys, x64).")],
         options: [
             OptionSpec(long: "hvci", kind: .value(placeholder: "setting"),
                        help: "HVCI on, off, or both (two runs, differences side by side).",
                        choices: HVCISetting.allCases.map(\.rawValue), defaultText: "on"),
+            OptionSpec(long: "verifier", kind: .value(placeholder: "setting"),
+                       help: "Driver Verifier's code-integrity checks (0xC4/0x2000-0x2002 at the call) on or off.",
+                       choices: SwitchSetting.allCases.map(\.rawValue), defaultText: "on"),
             OptionSpec(long: "mode", kind: .value(placeholder: "mode"),
                        help: "audit: log, deny, continue; enforce: stop at the first violation.",
                        choices: ModeSetting.allCases.map(\.rawValue), defaultText: "audit"),
@@ -64,8 +85,10 @@ struct Run: Subcommand {
                        defaultText: "\(Limits().stackBytes)"),
             OptionSpec(long: "relocate", kind: .flag,
                        help: "Load at a kernel address and apply base relocations instead of the preferred base."),
-            OptionSpec(long: "ioctl", kind: .repeated(placeholder: "code[:hex]"),
-                       help: "Send IRP_MJ_DEVICE_CONTROL with this code (hex or decimal) and optional input bytes in hex."),
+            OptionSpec(long: "ioctl", kind: .repeated(placeholder: "code[:hex|:@file]"),
+                       help: "Send IRP_MJ_DEVICE_CONTROL with this code (hex or decimal) and input bytes in hex or read from a file."),
+            OptionSpec(long: "output-size", kind: .value(placeholder: "bytes"),
+                       help: "Output buffer size of every IOCTL sent.", defaultText: "\(IoctlRequest(code: 0).outputLength)"),
             OptionSpec(long: "no-discover-ioctls", kind: .flag,
                        help: "Do not send the IOCTL codes found by scanning the dispatch routine."),
             OptionSpec(long: "registry", kind: .value(placeholder: "file"),
@@ -74,6 +97,7 @@ struct Run: Subcommand {
 
     var driver: String
     var hvci: HVCISetting
+    var verifier: SwitchSetting
     var mode: ModeSetting
     var format: OutputFormat
     var output: String?
@@ -85,6 +109,7 @@ struct Run: Subcommand {
     var stackSize: Int
     var relocate: Bool
     var ioctls: [String]
+    var outputSize: Int
     var noDiscoverIoctls: Bool
     var registry: String?
 
@@ -92,6 +117,7 @@ struct Run: Subcommand {
         let defaults = Limits()
         driver = arguments.positionals[0]
         hvci = arguments.choice("hvci", default: .on)
+        verifier = arguments.choice("verifier", default: .on)
         mode = arguments.choice("mode", default: .audit)
         format = arguments.choice("format", default: .text)
         output = arguments.value("output")
@@ -103,6 +129,7 @@ struct Run: Subcommand {
         stackSize = try arguments.integer("stack-size", default: defaults.stackBytes)
         relocate = arguments.flag("relocate")
         ioctls = arguments.all("ioctl")
+        outputSize = try arguments.integer("output-size", default: IoctlRequest(code: 0).outputLength)
         noDiscoverIoctls = arguments.flag("no-discover-ioctls")
         registry = arguments.value("registry")
         try validate()
@@ -114,31 +141,15 @@ struct Run: Subcommand {
         guard (1...16384).contains(memoryLimit) else { throw UsageError("--memory-limit must be 1 to 16384 MiB") }
         guard kernelCallLimit > 0 else { throw UsageError("--kernel-call-limit must be positive") }
         guard (0x2000...(64 << 20)).contains(stackSize) else { throw UsageError("--stack-size must be 8 KiB to 64 MiB") }
+        guard (0...(16 << 20)).contains(outputSize) else { throw UsageError("--output-size must be 0 to 16 MiB") }
         _ = try parsedIoctls()
     }
 
-    /// `--ioctl 0x222004:01020304` → code and input bytes.
+    /// The `--ioctl` arguments, parsed (IoctlArgument).
     func parsedIoctls() throws(UsageError) -> [IoctlRequest] {
-        try ioctls.map { text throws(UsageError) in
-            let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-            let codeText = parts[0].lowercased()
-            let code = codeText.hasPrefix("0x") ? UInt32(codeText.dropFirst(2), radix: 16) : UInt32(codeText)
-            guard let code else { throw UsageError("--ioctl \(text): the code must be a 32-bit number (0x… or decimal)") }
-            var input: [UInt8] = []
-            if parts.count == 2 {
-                let hex = Array(parts[1].filter { !$0.isWhitespace })
-                guard hex.count % 2 == 0, hex.count <= 2 << 20 else {
-                    throw UsageError("--ioctl \(text): the input must be an even number of hex digits (at most 1 MiB)")
-                }
-                for index in stride(from: 0, to: hex.count, by: 2) {
-                    guard let byte = UInt8(String(hex[index...index + 1]), radix: 16) else {
-                        throw UsageError("--ioctl \(text): '\(String(hex[index...index + 1]))' is not a hex byte")
-                    }
-                    input.append(byte)
-                }
-            }
-            return IoctlRequest(code: code, input: input)
-        }
+        var requests: [IoctlRequest] = []
+        for text in ioctls { requests.append(try IoctlArgument.parse(text, outputLength: outputSize)) }
+        return requests
     }
 
     @Sendable static func writeTrace(_ line: String) {
@@ -171,11 +182,14 @@ struct Run: Subcommand {
         let tracer: (@Sendable (String) -> Void)? = trace ? Run.writeTrace : nil
         let settings: [Bool] = hvci == .both ? [true, false] : [hvci == .on]
         let name = SystemIO.lastComponent(driver)
+        let requests = try parsedIoctls()
         let runs = settings.map { on in
-            tracer?("== run with HVCI \(on ? "on" : "off") ==")
+            tracer?("== run with HVCI \(on ? "on" : "off"), Driver Verifier \(verifier.rawValue) ==")
             var options = RunOptions(hvci: on, enforcement: mode == .audit ? .audit : .enforce,
                                      limits: limits, relocate: relocate, trace: tracer)
-            options.ioctls = (try? parsedIoctls()) ?? []
+            options.verifier = verifier == .on
+            options.outputLength = outputSize
+            options.ioctls = requests
             options.discoverIoctls = !noDiscoverIoctls
             options.registry = seed
             return DriverRunner.run(image.image, name: name, options: options)
@@ -183,6 +197,7 @@ struct Run: Subcommand {
         let report = RunReport(image: image, runs: runs)
         let rendered = format == .json ? JSONReport.document(for: report).rendered() : TextReport.render(report)
         try OutputSink.write(rendered, to: output)
-        if report.verdict == .incompatible { throw ExitStatus(1) }
+        let status = report.verdict.exitStatus
+        if status != 0 { throw ExitStatus(status) }
     }
 }

@@ -11,7 +11,7 @@ import Testing
         let run = try runHVCISim(["run", "--help"])
         #expect(run.status == 0)
         for option in ["--hvci <setting>", "--mode <mode>", "--format <format>", "-o, --output <file>", "--trace",
-                       "--ioctl <code[:hex]>", "--no-discover-ioctls", "--registry <file>", "--timeout <seconds>"] {
+                       "--ioctl <code[:hex|:@file]>", "--verifier <setting>", "--output-size <bytes>", "--no-discover-ioctls", "--registry <file>", "--timeout <seconds>"] {
             #expect(run.stdout.contains(option), "\(option)")
         }
         let words = run.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")

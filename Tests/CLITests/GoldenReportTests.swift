@@ -59,7 +59,7 @@ struct GoldenReportTests {
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
         let text = try String(contentsOf: output, encoding: .utf8)
-        #expect(text.contains("0xC4/0x2003  executable and writable section  .wx  (section header at 0x"))
+        #expect(text.contains("0xc4/0x2003  executable and writable section  .wx  (section header at 0x"))
         #expect(text.contains("fix: "))
     }
 

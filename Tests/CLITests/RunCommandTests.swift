@@ -10,7 +10,11 @@ struct RunCommandTests {
     @Test func hvciBothShowsTheDifferenceOfAnHVCIAwareDriver() throws {
         let result = try runHVCISim(["run", "Samples/bin/hvci-aware.sys", "--hvci", "both", "--format", "json"],
                                     currentDirectory: TestPaths.packageRoot)
-        #expect(result.status == 1) // HVCI off: the executable pool request is a DV 0x2000 error
+        // The verdict is the HVCI-on run's: there the driver asks for NX pool. The off run (a DV 0x2000
+        // error) is a comparison, so the driver is not incompatible.
+        #expect(result.status == 0)
+        #expect(try json(result)["verdict"] as? String == "compatible-with-notes")
+        #expect(try json(result)["decidedBy"] as? String == "hvci on, verifier on, audit")
         let report = try json(result)
         let runs = try #require(report["runs"] as? [[String: Any]])
         #expect(runs.compactMap { $0["hvci"] as? String } == ["on", "off"])
@@ -88,7 +92,8 @@ struct RunCommandTests {
     @Test func runtimeFindingsCarrySiteInstructionAndStack() throws {
         let result = try runHVCISim(["run", "Samples/bin/code-write.sys", "--format", "json"],
                                     currentDirectory: TestPaths.packageRoot)
-        #expect(result.status == 1)
+        // Its write into .text faults on any Windows (the PTE is read-only): a crash of its own, so inconclusive.
+        #expect(result.status == 3)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let runs = try #require(report["runs"] as? [[String: Any]])
         let entries = try #require(runs.first?["entryPoints"] as? [[String: Any]])
