@@ -59,6 +59,9 @@ public enum Layout {
         public static let length = 0x0, options = 0x4, size = 0x8
         public static let enabled: UInt32 = 0x01
         public static let hvciKmciEnabled: UInt32 = 0x400
+        /// CODEINTEGRITY_OPTION_HVCI_IUM_ENABLED: isolated user mode (VBS) is running, as it is
+        /// whenever memory integrity is on (docs/configurations.md, "What the driver can ask").
+        public static let hvciIumEnabled: UInt32 = 0x2000
     }
 
     /// KUSER_SHARED_DATA, mapped read-only at its fixed kernel address.

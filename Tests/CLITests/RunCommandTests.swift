@@ -110,3 +110,64 @@ struct RunCommandTests {
         #expect(stack.allSatisfy { $0["address"] is String && $0["symbol"] is String })
     }
 }
+
+/// Exit status 3 and the verdict's reason through the CLI, as scripts see them.
+struct InconclusiveCommandTests {
+    @Test func aLimitInDriverEntryExitsThreeWithTheReason() throws {
+        let result = try runHVCISim(["run", "Samples/bin/compliant.sys", "--max-instructions", "5", "--format", "json"],
+                                    currentDirectory: TestPaths.packageRoot)
+        #expect(result.status == 3)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(report["verdict"] as? String == "inconclusive")
+        #expect((report["verdictReason"] as? String)?.contains("instruction limit") == true)
+        let run = try #require((report["runs"] as? [[String: Any]])?.first)
+        #expect(run["verifier"] as? String == "on")
+        let coverage = try #require(run["coverage"] as? [String: Any])
+        #expect(coverage["found"] as? Int == 1)
+        #expect(coverage["completed"] as? Int == 0)
+        let text = try runHVCISim(["run", "Samples/bin/compliant.sys", "--max-instructions", "5"], currentDirectory: TestPaths.packageRoot)
+        #expect(text.status == 3)
+        #expect(text.stdout.contains("overall verdict: inconclusive — DriverEntry stopped: instruction limit (5)"))
+        #expect(text.stdout.contains("run with HVCI on, Driver Verifier on (audit mode)"))
+    }
+
+    @Test func theVerifierSwitchDecidesWhetherDVCodesAppear() throws {
+        let on = try runHVCISim(["run", "Samples/bin/pool2-execute.sys"], currentDirectory: TestPaths.packageRoot)
+        #expect(on.status == 1)
+        #expect(on.stdout.contains("0xc4/0x2000"))
+        #expect(on.stdout.contains("bug check 0xc4 DRIVER_VERIFIER_DETECTED_VIOLATION (0x2000, 0x"))
+        let off = try runHVCISim(["run", "Samples/bin/pool2-execute.sys", "--verifier", "off"], currentDirectory: TestPaths.packageRoot)
+        #expect(off.status == 0)
+        #expect(!off.stdout.contains("0x2000"))
+        #expect(off.stdout.contains("Driver Verifier off"))
+    }
+
+    @Test func ioctlInputFromAFileAndTheOutputSize() throws {
+        let input = try temporaryFile([0x29, 0, 0, 0], name: "input.bin")
+        let result = try runHVCISim(["run", "Samples/bin/compliant.sys", "--ioctl", "0x80002000:@\(input)", "--output-size", "8",
+                                     "--no-discover-ioctls"], currentDirectory: TestPaths.packageRoot)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("IoControlCode 0x80002000, method 0, input 4 bytes, output 8 bytes"))
+        #expect(result.stdout.contains("output 2a000000"))  // the sample answers n + 1
+        for bad in ["", ":", ":00", "0x22:@", "0x22:@/no/such/file"] {
+            let failed = try runHVCISim(["run", "Samples/bin/compliant.sys", "--ioctl", bad], currentDirectory: TestPaths.packageRoot)
+            #expect(failed.status == 2, "\(bad)")
+            #expect(failed.stderr.split(separator: "\n").count == 1, "\(bad)")
+        }
+    }
+
+    @Test func aDispatchRoutineWithNoKnownCodeIsStillRunOnce() throws {
+        // With discovery off and no --ioctl, compliant's IRP_MJ_DEVICE_CONTROL still runs with the neutral code.
+        let result = try runHVCISim(["run", "Samples/bin/compliant.sys", "--no-discover-ioctls"], currentDirectory: TestPaths.packageRoot)
+        #expect(result.stdout.contains("IRP_MJ_DEVICE_CONTROL 0x222000: returned"))
+        #expect(result.stdout.contains("no IOCTL code was given or found in the dispatch routine: sent 0x222000"))
+    }
+
+    @Test func anEmptyFolderIsNotAnalysable() throws {
+        let folder = testScratchFolder.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let result = try runHVCISim(["check", folder.path])
+        #expect(result.status == 2)
+        #expect(result.stderr == "hvcisim: \(folder.path): no .sys files below this folder\n")
+    }
+}

@@ -76,7 +76,7 @@ struct KernelHarnessTests {
             let info = try h.buffer(8)
             try h.kernel.writeU32(info, 8)
             #expect(try h.call("ZwQuerySystemInformation", 103, info, 8, 0) == 0)
-            #expect(try h.kernel.readU32(info + 4) == (hvci ? 0x401 : 0x1))
+            #expect(try h.kernel.readU32(info + 4) == (hvci ? 0x2401 : 0x1))
         }
     }
 

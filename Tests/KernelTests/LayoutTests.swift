@@ -42,6 +42,7 @@ struct LayoutTests {
         #expect(Layout.FileObject.totalSize == 0xD8 && Layout.FileObject.fileName == 0x58)
         #expect(Layout.ObjectAttributes.size == 0x30 && Layout.ObjectAttributes.objectName == 0x10)
         #expect(Layout.CodeIntegrityInformation.hvciKmciEnabled == 0x400)
+        #expect(Layout.CodeIntegrityInformation.hvciIumEnabled == 0x2000)
     }
 
     @Test func loaderAndConfigurationStructures() {

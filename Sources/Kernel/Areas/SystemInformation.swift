@@ -20,7 +20,9 @@ enum SystemInformationArea {
             if returned != 0 { try kernel.writeU32(returned, size) }
             guard length >= size else { return UInt64(NTStatus.infoLengthMismatch) }
             var options = Layout.CodeIntegrityInformation.enabled
-            if kernel.configuration.hvci { options |= Layout.CodeIntegrityInformation.hvciKmciEnabled }
+            if kernel.configuration.hvci {
+                options |= Layout.CodeIntegrityInformation.hvciKmciEnabled | Layout.CodeIntegrityInformation.hvciIumEnabled
+            }
             try kernel.writeU32(buffer + UInt64(Layout.CodeIntegrityInformation.length), size)
             try kernel.writeU32(buffer + UInt64(Layout.CodeIntegrityInformation.options), options)
             call.note("SystemCodeIntegrityInformation: CodeIntegrityOptions 0x\(String(options, radix: 16))")
