@@ -2,7 +2,7 @@
 #   make demo   install what is missing, build, check the built-in Samples
 #   make test   install what is missing, build, run the whole test suite
 SWIFT ?= swift
-APT_PACKAGES := libunicorn-dev libcapstone-dev
+APT_PACKAGES := libunicorn-dev libcapstone-dev python3
 BIN := .build/release/hvcisim
 
 .PHONY: demo test setup build samples bench clean

@@ -51,7 +51,7 @@ let package = Package(
         // Maps a PE image into guest memory as Windows' loader does; binds imports to the kernel model.
         .target(name: "Loader", dependencies: ["PEImage", "CPU", "Memory", "Kernel", "Events"]),
         // What to run: DriverEntry and the other entry paths, HVCI on/off, limits; outcomes.
-        .target(name: "Scenario", dependencies: ["PEImage", "CPU", "Memory", "Kernel", "Loader", "Events"]),
+        .target(name: "Scenario", dependencies: ["PEImage", "CPU", "Memory", "Kernel", "Loader", "Events", "StaticChecks"]),
 
         // MARK: Output
         .target(name: "Report", dependencies: ["PEImage", "Events", "StaticChecks", "Kernel", "Scenario"]),

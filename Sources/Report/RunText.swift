@@ -10,6 +10,9 @@ extension TextReport {
             let mode = run.enforcement == .audit ? "audit" : "enforce"
             lines.append("  run with HVCI \(run.hvci ? "on" : "off"), Driver Verifier \(run.verifier ? "on" : "off") (\(mode) mode): "
                          + (run.loadFailure.map { "not loaded: \($0)" } ?? "loaded at \(hex(run.imageBase ?? 0))"))
+            for finding in run.loadFindings {
+                lines.append(contentsOf: renderRuntime(finding).map { "    " + $0 })
+            }
             for entry in run.entryPoints {
                 let counts = [entry.instructions.map { "\($0) instructions" }, "\(entry.kernelCalls) kernel calls"]
                     .compactMap { $0 }.joined(separator: ", ")

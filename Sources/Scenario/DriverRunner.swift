@@ -4,6 +4,7 @@ import Kernel
 import Loader
 import Memory
 import PEImage
+import StaticChecks
 
 /// Runs a driver the way Windows would start it: a fresh machine and kernel,
 /// the image loaded and checked by Code Integrity, DriverEntry called with
@@ -73,6 +74,22 @@ public enum DriverRunner {
             return
         }
         result.imageBase = image.base
+        if options.verifier, !options.hvci {
+            // Driver Verifier checks the image as it loads (with HVCI on, Code Integrity has refused it already).
+            result.loadFindings = CodeIntegrityChecks.run(on: file, fileName: name).filter {
+                $0.severity == .error && Finding.verifierCodes.contains($0.code)
+            }.map { finding in
+                var atLoad = finding
+                atLoad.phase = .runtime
+                atLoad.details.append((key: "seenAt", value: "load (Driver Verifier, HVCI off)"))
+                return atLoad
+            }
+            if options.enforcement == .enforce, let first = result.loadFindings.first {
+                result.loadFailure = "Driver Verifier stopped the load: bug check 0xc4/\(first.code) (\(first.title))"
+                result.loadFailureKind = .driverVerifier
+                return
+            }
+        }
         session.attach(image)
         var available: [(name: String, whyNotRun: String)] = []
         do {

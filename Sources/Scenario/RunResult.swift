@@ -56,6 +56,9 @@ public struct EntryPointResult: Sendable {
 public enum LoadFailureKind: String, Sendable {
     /// Code Integrity refused it: under HVCI, Windows does not load it either.
     case codeIntegrity = "code-integrity"
+    /// Driver Verifier's code-integrity option stopped the load with bug check 0xC4/0x2003–0x2005
+    /// (enforce mode, HVCI off: with HVCI on Code Integrity refuses the image first).
+    case driverVerifier = "driver-verifier"
     /// Not an x64 image: the emulator does not execute it (static checks only).
     case unsupportedMachine = "unsupported-machine"
     /// The tool could not place or map it (a limit or an unusual image).
@@ -72,6 +75,9 @@ public struct RunResult: Sendable {
     public var loadFailure: String?
     public var loadFailureKind: LoadFailureKind?
     public var imageBase: UInt64?
+    /// Findings made while the image was loaded, before any entry point (Driver Verifier's
+    /// 0x2003–0x2005 on an image that loads with HVCI off).
+    public var loadFindings: [Finding] = []
     public var entryPoints: [EntryPointResult]
     public var debugOutput: [String]
     /// Unmodeled imports called, by name, with counts.
@@ -80,7 +86,7 @@ public struct RunResult: Sendable {
     public var coverage = Coverage()
 
     /// Every run-time finding of every entry point.
-    public var findings: [Finding] { entryPoints.flatMap(\.findings) }
+    public var findings: [Finding] { loadFindings + entryPoints.flatMap(\.findings) }
 }
 
 extension Outcome {
@@ -109,7 +115,7 @@ extension RunResult {
     public var inconclusiveReason: String? {
         if let kind = loadFailureKind {
             switch kind {
-            case .codeIntegrity: return nil
+            case .codeIntegrity, .driverVerifier: return nil
             case .unsupportedMachine: return "not run: \(loadFailure ?? "the image's machine cannot be executed")"
             case .tool: return "not run: \(loadFailure ?? "the image could not be loaded")"
             }
