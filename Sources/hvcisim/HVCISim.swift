@@ -36,8 +36,8 @@ enum Verb: String, CaseIterable {
 }
 
 /// The `hvcisim` command. Exit status, for every verb: 0 compatible (notes
-/// allowed), 1 at least one error finding or violation, 2 something could
-/// not be analysed or the command line is wrong.
+/// allowed), 1 incompatible, 2 something could not be analysed or the command
+/// line is wrong, 3 inconclusive (Verdict.exitStatus, Verdict.combinedExitStatus).
 @main
 enum HVCISim {
     static let subcommands = Verb.allCases
@@ -49,14 +49,17 @@ enum HVCISim {
         hvcisim checks a driver (.sys) the way Windows' Code Integrity does at load time and runs it in an \
         emulated CPU whose execute bit is owned by a Code Integrity verifier, against a model of the NT kernel.
 
-        Exit status: 0 every image is compatible (notes allowed); 1 at least one error finding; \
-        2 a file could not be analysed or the command line is wrong.
+        Exit status: 0 compatible (notes allowed); 1 incompatible (Code Integrity, the hypervisor or \
+        Driver Verifier would refuse or stop it); 2 a file could not be analysed or the command line is \
+        wrong; 3 inconclusive (a run could not exercise DriverEntry). Across files: 2 > 1 > 3 > 0. \
+        docs/verdicts.md explains each verdict.
 
         Examples:
           hvcisim check driver.sys
           hvcisim check --format json --output report.json build/*.sys
           hvcisim check drivers/            (every .sys below the folder)
           hvcisim run driver.sys --hvci both
+          hvcisim run driver.sys --verifier off --mode enforce
         """,
         subcommands: subcommands.map { ($0.spec.name, $0.spec.abstract) })
 
