@@ -47,7 +47,7 @@ public enum NTStatus {
     /// area defines prints by name in reports whichever area returned it.
     public static func name(_ status: UInt32) -> String {
         names[status] ?? moreNames[status] ?? AreaStatus.names[status]
-            ?? "0x" + String(status, radix: 16, uppercase: true)
+            ?? "0x" + String(status, radix: 16)
     }
 
     public static func isSuccess(_ status: UInt32) -> Bool { Int32(bitPattern: status) >= 0 }

@@ -8,7 +8,7 @@ import Testing
         #expect(NTStatus.name(NTStatus.invalidSid) == "STATUS_INVALID_SID")          // NTStatus+More
         #expect(NTStatus.name(AreaStatus.endOfFile) == "STATUS_END_OF_FILE")          // AreaStatus
         #expect(NTStatus.name(0xC000_0295) == "STATUS_WMI_GUID_NOT_FOUND")
-        #expect(NTStatus.name(0xDEAD_BEEF) == "0xDEADBEEF")
+        #expect(NTStatus.name(0xDEAD_BEEF) == "0xdeadbeef")  // one hex style everywhere: lower case
     }
 
     @Test func tablesAgreeWhereTheyOverlap() {

@@ -129,7 +129,7 @@ enum IrpArea {
         try kernel.writeU64(irp &+ UInt64(Layout.IRP.userBuffer), call.arg(4))
         try kernel.writeU64(irp &+ UInt64(Layout.IRP.userEvent), call.arg(7))
         try kernel.writeU64(irp &+ UInt64(Layout.IRP.userIosb), call.arg(8))
-        call.note("IOCTL 0x\(String(code, radix: 16, uppercase: true))")
+        call.note("IOCTL 0x\(String(code, radix: 16))")
         return irp
     }
 
