@@ -55,11 +55,12 @@ extension Kernel {
     func dispatch(slot index: Int) {
         guard index > 0, index < trampolines.slots.count else { return }
         let slot = trampolines.slots[index]
-        callCount += 1
-        guard callCount <= configuration.kernelCallLimit else {
+        guard callCount < configuration.kernelCallLimit else {
+            // The refused call is not counted: `kernelCalls` in the report never exceeds the limit.
             stop(.kernelCallLimit(configuration.kernelCallLimit))
             return
         }
+        callCount += 1
         let call: KernelCall
         do {
             call = try KernelCall(kernel: self, function: slot.name)

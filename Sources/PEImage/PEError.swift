@@ -32,7 +32,9 @@ public enum PEError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .inconsistent(field, offset, reason):
             return "inconsistent \(field) at file offset \(hex(offset)): \(reason)"
         case let .unreadable(path, reason):
-            return "cannot read \(path): \(reason)"
+            // The CLI puts the path in front of every message ("hvcisim: PATH: reason").
+            _ = path
+            return reason
         }
     }
 }

@@ -64,6 +64,8 @@ enum HVCISim {
         subcommands: subcommands.map { ($0.spec.name, $0.spec.abstract) })
 
     static func main() {
+        // A closed pipe is a write error (EPIPE) that OutputSink handles, not a signal that kills the tool.
+        signal(SIGPIPE, SIG_IGN)
         exit(run(Array(CommandLine.arguments.dropFirst())))
     }
 

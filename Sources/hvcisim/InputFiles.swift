@@ -35,7 +35,8 @@ enum InputFiles {
     /// reads straight into the array. The messages are those of the earlier
     /// stat-then-read version.
     static func read(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw unopenable(path) }
         defer { close(fd) }
         var st = stat()
@@ -49,14 +50,48 @@ enum InputFiles {
         let bytes: [UInt8]?
         switch st.st_mode & S_IFMT {
         case S_IFREG where st.st_size > 0:
+            try refuseEarlyIfNotPE(fd, size: Int(st.st_size), path: path)
             bytes = readExactly(fd, count: Int(st.st_size))
-        case S_IFREG, S_IFIFO:
-            bytes = try readToEnd(fd, path: path)  // a /proc file or a pipe: no size up front
+        case S_IFREG:
+            bytes = try readToEnd(fd, path: path)  // a /proc file: no size up front
         default:
-            bytes = nil  // a device (/dev/zero would never end) or a socket
+            // A FIFO, device or socket: reading one could block forever or never end.
+            throw PEError.unreadable(path: path, reason: "is not a regular file (\(fileKind(st.st_mode)))")
         }
         guard let bytes else { throw PEError.unreadable(path: path, reason: "could not be read") }
         return bytes
+    }
+
+    static func fileKind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        default: return "not a plain file"
+        }
+    }
+
+    /// Files larger than this are read whole only once their headers look like a PE image.
+    static let earlyCheckSize = 1 << 20
+
+    /// Reads the DOS header (and the PE signature it points to) of a large file before
+    /// reading the rest, so that a 200 MB file that is not a driver is refused at once.
+    /// The message is the parser's own (PEFile reports the same thing for small files).
+    private static func refuseEarlyIfNotPE(_ fd: Int32, size: Int, path: String) throws {
+        guard size > earlyCheckSize else { return }
+        var header = [UInt8](repeating: 0, count: 0x40)
+        guard header.withUnsafeMutableBytes({ pread(fd, $0.baseAddress!, 0x40, 0) }) == 0x40,
+              header[0] == 0x4D, header[1] == 0x5A else {
+            throw PEError.unreadable(path: path, reason: "not a PE image (no MZ signature at offset 0)")
+        }
+        let lfanew = Int(header[0x3C]) | Int(header[0x3D]) << 8 | Int(header[0x3E]) << 16 | Int(header[0x3F]) << 24
+        var signature = [UInt8](repeating: 0, count: 4)
+        guard lfanew <= size - 4,
+              signature.withUnsafeMutableBytes({ pread(fd, $0.baseAddress!, 4, off_t(lfanew)) }) == 4,
+              signature == [0x50, 0x45, 0, 0] else {
+            throw PEError.unreadable(path: path, reason: "not a PE image (no PE signature where e_lfanew points)")
+        }
     }
 
     /// Why `open` failed, told as the stat-based checks told it.
@@ -113,7 +148,11 @@ enum OutputSink {
     static func write(_ text: String, to path: String?) throws {
         let payload = text.hasSuffix("\n") || text.isEmpty ? text : text + "\n"
         guard let path else {
-            SystemIO.write(payload, to: 1)
+            // A reader that went away (`| head`) ends the output quietly; any other failure
+            // (a full disk behind `>`) loses the report, so it is an error (exit status 2).
+            if let failure = SystemIO.writeAll(payload, to: 1), failure != EPIPE {
+                throw SystemIOError(reason: "cannot write the report to standard output: \(String(cString: strerror(failure)))")
+            }
             return
         }
         do {

@@ -162,7 +162,8 @@ struct Run: Subcommand {
             do {
                 seed = try RegistrySeed.load(path: registry)
             } catch {
-                SystemIO.printError("hvcisim: \(registry): \(error)")
+                // The seed's errors name the file (and line:column) themselves.
+                SystemIO.printError("hvcisim: \(error)")
                 throw ExitStatus(2)
             }
         }

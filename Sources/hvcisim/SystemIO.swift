@@ -100,7 +100,7 @@ enum SystemIO {
     }
 
     /// Writes all of `text`; the errno of a failed write, nil on success.
-    private static func writeAll(_ text: String, to fd: Int32) -> Int32? {
+    static func writeAll(_ text: String, to fd: Int32) -> Int32? {
         var text = text
         return text.withUTF8 { buffer in
             var done = 0

@@ -91,6 +91,7 @@ enum SeedJSON: Equatable {
             case UInt8(ascii: "{"):
                 index += 1
                 var members: [(String, SeedJSON)] = []
+                var names: Set<String> = []  // duplicate check in constant time: a seed may have 10^5 keys
                 skipSpace()
                 if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
                 while true {
@@ -99,7 +100,7 @@ enum SeedJSON: Equatable {
                     let key = try string()
                     try expect(UInt8(ascii: ":"))
                     let member = try value(depth: depth + 1)
-                    if members.contains(where: { $0.0 == key }) { throw error("duplicate member \"\(key)\"") }
+                    guard names.insert(key).inserted else { throw error("duplicate member \"\(key)\"") }
                     members.append((key, member))
                     skipSpace()
                     guard index < bytes.count else { throw error("unterminated object") }

@@ -116,9 +116,16 @@ public struct RegistrySeed: Sendable, Equatable {
                     guard case let .object(members) = values else { throw invalid(place, "expected an object of values, found \(values.kindName)") }
                     var parsed = seed.keys[normalized] ?? [:]
                     for (valueName, spec) in members {
-                        parsed[valueName] = try value(spec, place: "\(place) value \"\(valueName)\"", invalid: invalid)
+                        let parsedValue = try value(spec, place: "\(place) value \"\(valueName)\"", invalid: invalid)
+                        guard parsedValue.data.count <= VirtualRegistry.maxValueSize else {
+                            throw invalid("\(place) value \"\(valueName)\"", "larger than the registry's 4 MiB per value")
+                        }
+                        parsed[valueName] = parsedValue
                     }
                     seed.keys[normalized] = parsed
+                    guard seed.keys.count <= VirtualRegistry.maxKeys else {
+                        throw invalid("\"keys\"", "more than the registry's 100 000 keys")
+                    }
                 }
             case "$schema", "comment", "//":
                 continue
