@@ -53,7 +53,7 @@ extension Coverage {
     /// AddDevice and DriverUnload the driver set but the run never called. `available` lists
     /// those (names as EntryPaths names its runs: "IRP_MJ_READ", "AddDevice", …) with the
     /// reason they were not run, for the ones no result matches.
-    init(results: [EntryPointResult], available: [(name: String, whyNotRun: String)], unmodeledCalls: Int) {
+    public init(results: [EntryPointResult], available: [(name: String, whyNotRun: String)], unmodeledCalls: Int) {
         var entries = results.map { result -> Entry in
             switch result.outcome {
             case .returned: return Entry(name: result.name, state: .completed, reason: nil)

@@ -15,7 +15,9 @@ public enum DriverRunner {
     public static func run(_ file: PEFile, name: String, options: RunOptions) -> RunResult {
         var result = RunResult(hvci: options.hvci, verifier: options.verifier, enforcement: options.enforcement,
                                loadFailure: nil, imageBase: nil, entryPoints: [], debugOutput: [], fallbacks: [:])
+        options.observer?.runStarted(hvci: options.hvci, verifier: options.verifier)
         runSession(file, name: name, options: options, into: &result)
+        if let kind = result.loadFailureKind { options.observer?.loadFailed(kind: kind, reason: result.loadFailure ?? "") }
         // The machine is gone now: hand its freed heap back to the system, then disassemble the
         // faulting instructions from their saved bytes (loading Capstone, if any finding needs it).
         Engine.releaseFreedHeap()
@@ -153,7 +155,11 @@ final class Session {
         kernel.onFinding = { [unowned self] in timeline.append($0) }
         let watch = try ControlRegisterWatch(engine: engine, hvci: options.hvci)
         self.watch = watch
-        kernel.beforeCall = { [unowned self] call in timeline += watch.check(site: call.site) }
+        let observer = options.observer
+        kernel.beforeCall = { [unowned self] call in
+            observer?.kernelCall(site: call.returnAddress)
+            timeline += watch.check(site: call.site)
+        }
     }
 
     private var image: LoadedImage?

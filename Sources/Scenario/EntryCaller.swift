@@ -39,6 +39,7 @@ final class EntryCaller {
         counter?.reset()
         interrupt = nil
         var outcome: Outcome
+        options.observer?.entryStarted(name, address: address)
         do {
             try setUpFrame(address: address, arguments: arguments)
             outcome = run(from: address)
@@ -46,9 +47,11 @@ final class EntryCaller {
             outcome = .emulationError("setting up the call: \(error)")
         }
         _ = engine
-        return EntryPointResult(name: name, address: address, outcome: outcome, instructions: counter?.count,
-                                kernelCalls: kernel.callCount - callsBefore,
-                                calls: Array(kernel.calls[recordedBefore...]), findings: findings())
+        let result = EntryPointResult(name: name, address: address, outcome: outcome, instructions: counter?.count,
+                                      kernelCalls: kernel.callCount - callsBefore,
+                                      calls: Array(kernel.calls[recordedBefore...]), findings: findings())
+        options.observer?.entryFinished(result)
+        return result
     }
 
     private func setUpFrame(address: UInt64, arguments: [UInt64]) throws {

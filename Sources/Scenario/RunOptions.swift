@@ -57,6 +57,8 @@ public struct RunOptions: Sendable {
     public var limits: Limits
     /// Load at a driver-space address and apply relocations instead of the preferred base.
     public var relocate: Bool
+    /// Told of each entry point and kernel call as it happens (the CLI's crash containment).
+    public var observer: (any RunObserver)?
     /// Receives one line per kernel call and per trap, as they happen.
     public var trace: (@Sendable (String) -> Void)?
 

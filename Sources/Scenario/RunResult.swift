@@ -15,6 +15,9 @@ public enum Outcome: Sendable, Equatable {
     case unsatisfiableWait(String)
     /// The emulator could not go on (an instruction it cannot execute, an internal error).
     case emulationError(String)
+    /// The tool's own process running the emulator died (an abort inside the emulator, a
+    /// trap in the model, memory exhausted, no progress): the isolation layer reports it.
+    case toolFault(String)
 
     /// Stable word for reports and scripts.
     public var kind: String {
@@ -26,6 +29,7 @@ public enum Outcome: Sendable, Equatable {
         case .kernelCallLimit: return "kernel-call-limit"
         case .unsatisfiableWait: return "unsatisfiable-wait"
         case .emulationError: return "emulation-error"
+        case .toolFault: return "tool-fault"
         }
     }
 }
@@ -43,6 +47,18 @@ public struct EntryPointResult: Sendable {
     public var findings: [Finding]
     /// What the entry point was given and left behind (IOCTL code, IoStatus, …).
     public var notes: [String] = []
+
+    public init(name: String, address: UInt64, outcome: Outcome, instructions: Int?, kernelCalls: Int,
+                calls: [KernelCallRecord], findings: [Finding], notes: [String] = []) {
+        self.name = name
+        self.address = address
+        self.outcome = outcome
+        self.instructions = instructions
+        self.kernelCalls = kernelCalls
+        self.calls = calls
+        self.findings = findings
+        self.notes = notes
+    }
 
     /// The NTSTATUS it returned, if it returned.
     public var status: UInt32? {
@@ -85,6 +101,18 @@ public struct RunResult: Sendable {
     /// What the run exercised (entry points found, run, completed, and why not).
     public var coverage = Coverage()
 
+    public init(hvci: Bool, verifier: Bool = true, enforcement: Enforcement, loadFailure: String?, imageBase: UInt64?,
+                entryPoints: [EntryPointResult], debugOutput: [String], fallbacks: [String: Int]) {
+        self.hvci = hvci
+        self.verifier = verifier
+        self.enforcement = enforcement
+        self.loadFailure = loadFailure
+        self.imageBase = imageBase
+        self.entryPoints = entryPoints
+        self.debugOutput = debugOutput
+        self.fallbacks = fallbacks
+    }
+
     /// Every run-time finding of every entry point.
     public var findings: [Finding] { loadFindings + entryPoints.flatMap(\.findings) }
 }
@@ -102,6 +130,7 @@ extension Outcome {
         case .kernelCallLimit(let n): return "stopped: kernel-call limit (\(n))"
         case .unsatisfiableWait(let what): return "stopped: wait that can never be satisfied (\(what))"
         case .emulationError(let text): return "emulation error: \(text)"
+        case .toolFault(let text): return "tool fault: \(text)"
         }
     }
 }
@@ -149,6 +178,8 @@ extension RunResult {
             return "DriverEntry \(entry.outcome.summary): the model cannot satisfy it"
         case .emulationError(let text):
             return "emulator fault in DriverEntry: \(text)"
+        case .toolFault(let text):
+            return "the emulator's process died in DriverEntry: \(text)"
         }
     }
 

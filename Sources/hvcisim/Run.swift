@@ -152,6 +152,11 @@ struct Run: Subcommand {
         return requests
     }
 
+    /// The report in the chosen format, and the exit status its verdict gives.
+    func render(_ report: RunReport) -> (text: String, status: Int32) {
+        (format == .json ? JSONReport.document(for: report).rendered() : TextReport.render(report), report.verdict.exitStatus)
+    }
+
     @Sendable static func writeTrace(_ line: String) {
         SystemIO.printError(line)
     }
@@ -184,21 +189,39 @@ struct Run: Subcommand {
         let settings: [Bool] = hvci == .both ? [true, false] : [hvci == .on]
         let name = SystemIO.lastComponent(driver)
         let requests = try parsedIoctls()
-        let runs = settings.map { on in
-            tracer?("== run with HVCI \(on ? "on" : "off"), Driver Verifier \(verifier.rawValue) ==")
-            var options = RunOptions(hvci: on, enforcement: mode == .audit ? .audit : .enforce,
-                                     limits: limits, relocate: relocate, trace: tracer)
-            options.verifier = verifier == .on
-            options.outputLength = outputSize
-            options.ioctls = requests
-            options.discoverIoctls = !noDiscoverIoctls
-            options.registry = seed
-            return DriverRunner.run(image.image, name: name, options: options)
+        let enforcement: Enforcement = mode == .audit ? .audit : .enforce
+        let channel = Supervisor.enabled ? ProgressChannel() : nil
+        let work = { () -> (text: String, status: Int32) in
+            let runs = settings.map { on in
+                tracer?("== run with HVCI \(on ? "on" : "off"), Driver Verifier \(verifier.rawValue) ==")
+                var options = RunOptions(hvci: on, enforcement: enforcement, limits: limits, relocate: relocate, trace: tracer)
+                options.verifier = verifier == .on
+                options.outputLength = outputSize
+                options.ioctls = requests
+                options.discoverIoctls = !noDiscoverIoctls
+                options.registry = seed
+                options.observer = channel
+                return DriverRunner.run(image.image, name: name, options: options)
+            }
+            return render(RunReport(image: image, runs: runs))
         }
-        let report = RunReport(image: image, runs: runs)
-        let rendered = format == .json ? JSONReport.document(for: report).rendered() : TextReport.render(report)
-        try OutputSink.write(rendered, to: output)
-        let status = report.verdict.exitStatus
+        let outcome: (text: String, status: Int32)
+        if let channel {
+            // Per entry point the watchdog ends a run after --timeout; a process that shows no
+            // progress for well past that is stuck where the watchdog cannot reach (QEMU itself).
+            switch Supervisor.run(channel: channel, stallSeconds: timeout * 2 + 10, work: work) {
+            case let .completed(text, status):
+                outcome = (text, status)
+            case .died(let reason):
+                let runs = channel.rebuildRuns(configurations: settings.map { ($0, verifier == .on) },
+                                               enforcement: enforcement, fault: reason)
+                outcome = render(RunReport(image: image, runs: runs))
+            }
+        } else {
+            outcome = work()
+        }
+        try OutputSink.write(outcome.text, to: output)
+        let status = outcome.status
         if status != 0 { throw ExitStatus(status) }
     }
 }
