@@ -138,7 +138,8 @@ struct StderrRelay {
         if text.hasPrefix("*** Signal") || text.hasPrefix("*** Program crashed") || text.hasPrefix("Current stack trace") {
             crashing = true
         }
-        if crashing { return }
+        // The backtracer's own notes ("swift-runtime: failed to suspend thread …") are not the child's last words.
+        if crashing || text.hasPrefix("swift-runtime:") { return }
         if !text.isEmpty { lastWords = String(text.prefix(300)) }
         _ = line.withUnsafeBytes { write(2, $0.baseAddress!, $0.count) }
     }
