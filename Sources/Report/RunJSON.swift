@@ -24,6 +24,7 @@ extension JSONReport {
             ("mode", .string(run.enforcement == .audit ? "audit" : "enforce")),
             ("loaded", .bool(run.loadFailure == nil)),
             ("loadFailure", .optional(run.loadFailure)),
+            ("loadStatus", run.loadStatus.map { .object([("status", .string(hex($0))), ("statusName", .string(NTStatus.name($0)))]) } ?? .null),
             ("imageBase", .optional(run.imageBase.map { hex($0) })),
             ("entryPoints", .array(run.entryPoints.map(entryPoint))),
             ("debugOutput", .array(run.debugOutput.map(JSONValue.string))),

@@ -9,7 +9,7 @@ extension TextReport {
         for run in report.runs {
             let mode = run.enforcement == .audit ? "audit" : "enforce"
             lines.append("  run with HVCI \(run.hvci ? "on" : "off") (\(mode) mode): "
-                         + (run.loadFailure.map { "not loaded: \($0)" } ?? "loaded at \(hex(run.imageBase ?? 0))"))
+                         + (run.loadFailure.map { "not loaded: \($0)" + (run.loadStatus.map { " (\(NTStatus.name($0)))" } ?? "") } ?? "loaded at \(hex(run.imageBase ?? 0))"))
             for entry in run.entryPoints {
                 let counts = [entry.instructions.map { "\($0) instructions" }, "\(entry.kernelCalls) kernel calls"]
                     .compactMap { $0 }.joined(separator: ", ")

@@ -60,9 +60,10 @@ public enum DriverRunner {
         let kernel = session.kernel
         let image: LoadedImage
         do {
-            image = try ImageLoader.load(file, name: name, kernel: kernel, relocate: options.relocate)
+            image = try ImageLoader.load(file, name: name, kernel: kernel, preferredBase: options.preferredBase)
         } catch {
             result.loadFailure = "\(error)"
+            result.loadStatus = (error as? LoadError)?.status
             return
         }
         result.imageBase = image.base

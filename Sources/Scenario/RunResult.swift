@@ -57,6 +57,8 @@ public struct RunResult: Sendable {
     public var enforcement: Enforcement
     /// nil when the image loaded; otherwise why not (e.g. CI refused it under HVCI).
     public var loadFailure: String?
+    /// The NTSTATUS ZwLoadDriver returns when Windows itself refuses the image (docs/load-rules.md).
+    public var loadStatus: UInt32?
     public var imageBase: UInt64?
     public var entryPoints: [EntryPointResult]
     public var debugOutput: [String]

@@ -62,8 +62,10 @@ struct Run: Subcommand {
                        defaultText: "\(Limits().kernelCalls)"),
             OptionSpec(long: "stack-size", kind: .value(placeholder: "bytes"), help: "Kernel stack size in bytes (bounds call depth).",
                        defaultText: "\(Limits().stackBytes)"),
+            OptionSpec(long: "preferred-base", kind: .flag,
+                       help: "Map the image at its preferred ImageBase instead of a system-space address with relocations applied (debugging; Windows never does this)."),
             OptionSpec(long: "relocate", kind: .flag,
-                       help: "Load at a kernel address and apply base relocations instead of the preferred base."),
+                       help: "No effect (kept for old scripts): a system-space address with relocations is the default."),
             OptionSpec(long: "ioctl", kind: .repeated(placeholder: "code[:hex]"),
                        help: "Send IRP_MJ_DEVICE_CONTROL with this code (hex or decimal) and optional input bytes in hex."),
             OptionSpec(long: "no-discover-ioctls", kind: .flag,
@@ -83,7 +85,7 @@ struct Run: Subcommand {
     var memoryLimit: Int
     var kernelCallLimit: Int
     var stackSize: Int
-    var relocate: Bool
+    var preferredBase: Bool
     var ioctls: [String]
     var noDiscoverIoctls: Bool
     var registry: String?
@@ -101,7 +103,7 @@ struct Run: Subcommand {
         memoryLimit = try arguments.integer("memory-limit", default: defaults.guestMemoryBytes >> 20)
         kernelCallLimit = try arguments.integer("kernel-call-limit", default: defaults.kernelCalls)
         stackSize = try arguments.integer("stack-size", default: defaults.stackBytes)
-        relocate = arguments.flag("relocate")
+        preferredBase = arguments.flag("preferred-base")
         ioctls = arguments.all("ioctl")
         noDiscoverIoctls = arguments.flag("no-discover-ioctls")
         registry = arguments.value("registry")
@@ -174,7 +176,7 @@ struct Run: Subcommand {
         let runs = settings.map { on in
             tracer?("== run with HVCI \(on ? "on" : "off") ==")
             var options = RunOptions(hvci: on, enforcement: mode == .audit ? .audit : .enforce,
-                                     limits: limits, relocate: relocate, trace: tracer)
+                                     limits: limits, preferredBase: preferredBase, trace: tracer)
             options.ioctls = (try? parsedIoctls()) ?? []
             options.discoverIoctls = !noDiscoverIoctls
             options.registry = seed
