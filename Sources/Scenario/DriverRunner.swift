@@ -111,7 +111,7 @@ final class Session {
         let enforcement = options.enforcement
         // A fetch of unverified memory always stops Unicorn; the caller decides
         // whether to deny-and-continue (audit) or end the entry point (enforce).
-        memory.decide = { $0.kind == .executeNonVerified ? .enforce : enforcement }
+        memory.decide = { $0.kind.isFetch ? .enforce : enforcement }
         kernel = try Kernel(engine: engine, memory: memory,
                             configuration: KernelConfiguration(hvci: options.hvci, enforcement: options.enforcement,
                                                                kernelCallLimit: options.limits.kernelCalls, driverName: name,
