@@ -43,10 +43,10 @@ public enum NTStatus {
     ]
 
     /// "STATUS_SUCCESS", or the hex value for codes the model has no name for.
-    /// Looks in every area's table (NTStatus+More, AreaStatus), so a status an
+    /// Looks in every area's table (NTStatus+More, AreaStatus, NTStatus+Load), so a status an
     /// area defines prints by name in reports whichever area returned it.
     public static func name(_ status: UInt32) -> String {
-        names[status] ?? moreNames[status] ?? AreaStatus.names[status]
+        names[status] ?? moreNames[status] ?? AreaStatus.names[status] ?? loadNames[status]
             ?? "0x" + String(status, radix: 16)
     }
 

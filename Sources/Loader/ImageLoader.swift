@@ -4,13 +4,15 @@ import Kernel
 import Memory
 import PEImage
 
-/// Why an image could not be mapped. `refusedByCodeIntegrity` is Windows'
-/// own behaviour under HVCI (the load fails, the driver never runs); the
-/// others are limits or unsupported images.
+/// Why an image could not be mapped. `refusedByCodeIntegrity` and
+/// `relocationsStripped` are Windows' own refusals (the load fails, the driver
+/// never runs; `status` is what ZwLoadDriver returns); the others are limits or
+/// unsupported images.
 public enum LoadError: Error, Sendable, CustomStringConvertible {
     case unsupportedMachine(String)
     case refusedByCodeIntegrity(reason: String)
-    case baseUnavailable(UInt64)
+    /// IMAGE_FILE_RELOCS_STRIPPED is set and the image cannot go to its preferred base.
+    case relocationsStripped(preferredBase: UInt64)
     case relocation(String)
     case memory(String)
 
@@ -18,32 +20,50 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .unsupportedMachine(let machine): return "only x64 images are executed (this one is \(machine))"
         case .refusedByCodeIntegrity(let reason): return "Code Integrity refused the image: \(reason)"
-        case .baseUnavailable(let base): return "the image cannot be placed at 0x\(String(base, radix: 16)) and has no relocations"
+        case .relocationsStripped(let base):
+            return "relocations are stripped (IMAGE_FILE_RELOCS_STRIPPED) and the preferred base 0x\(String(base, radix: 16))"
+                + " is not in system space; Windows refuses such a driver"
         case .relocation(let text): return "bad base relocation: \(text)"
         case .memory(let text): return "mapping the image failed: \(text)"
+        }
+    }
+
+    /// The NTSTATUS the caller of ZwLoadDriver gets when Windows itself refuses the image
+    /// (docs/load-rules.md: sources and certainty); nil for the tool's own limits.
+    public var status: UInt32? {
+        switch self {
+        case .refusedByCodeIntegrity: return NTStatus.invalidImageHash
+        case .relocationsStripped: return NTStatus.conflictingAddresses
+        case .relocation: return NTStatus.invalidImageFormat
+        case .unsupportedMachine, .memory: return nil
         }
     }
 }
 
 /// Maps a driver image the way the Windows loader does: headers and sections
-/// at the image base, base relocations, imports bound to the kernel model,
+/// at a system-space address (the kernel half, where Windows maps driver images),
+/// base relocations applied, imports bound to the kernel model,
 /// the /GS cookie initialised, and each section's rights decided by the Code
 /// Integrity verifier (DESIGN.md §2.1–2.2).
 public enum ImageLoader {
-    /// Where an image goes when `relocate` is asked for: a driver-space address, as Windows picks.
-    public static let relocatedBase: UInt64 = 0xFFFF_F806_4000_0000
+    /// Where every image goes (unless `preferredBase`): an address in the system-image range of
+    /// the kernel half, as Windows picks one (fixed here so runs are deterministic).
+    public static let systemImageBase: UInt64 = 0xFFFF_F806_4000_0000
     /// The value the loader puts in `__security_cookie` (any value but the default works;
     /// fixed so runs are deterministic; the top 16 bits are zero as on Windows).
     public static let securityCookie: UInt64 = 0x0000_5E1D_C0DE_4A7B
 
-    public static func load(_ file: PEFile, name: String, kernel: Kernel, relocate: Bool = false) throws -> LoadedImage {
+    /// `preferredBase`: map at the file's ImageBase instead (debugging; not what Windows does).
+    public static func load(_ file: PEFile, name: String, kernel: Kernel, preferredBase: Bool = false) throws -> LoadedImage {
         guard file.machine == .amd64, file.is64Bit else { throw LoadError.unsupportedMachine(file.machine.description) }
         let memory = kernel.memory
         let hvci = memory.hvciEnabled
         let preferred = file.optionalHeader.imageBase
-        let base = relocate ? relocatedBase : preferred
-        if base != preferred, file.relocations.isEmpty { throw LoadError.baseUnavailable(base) }
+        let base = preferredBase ? preferred : systemImageBase
         try checkCodeIntegrity(file, hvci: hvci)
+        // Windows' relocation step fails for a stripped image it cannot leave at its base; an image
+        // without relocation entries but with the flag clear has nothing to apply and loads.
+        if base != preferred, file.relocationsStripped { throw LoadError.relocationsStripped(preferredBase: preferred) }
 
         let layout = SectionLayout(file: file)
         var codeFrames: [PFN] = []
@@ -76,8 +96,10 @@ public enum ImageLoader {
     }
 
     /// With HVCI on, Windows refuses an image with a writable and executable
-    /// section (other than INIT, which it loads with W stripped) or with
-    /// sections that are not page aligned. With HVCI off such images load.
+    /// section (other than INIT, which it loads with W stripped), with sections
+    /// that are not page aligned, or with its IAT in an executable section (the
+    /// loader could not write an IAT the hypervisor keeps read-execute). With
+    /// HVCI off such images load.
     static func checkCodeIntegrity(_ file: PEFile, hvci: Bool) throws {
         guard hvci else { return }
         if let section = file.sections.first(where: { $0.isWritable && $0.isExecutable && $0.name != "INIT" }) {
@@ -86,15 +108,26 @@ public enum ImageLoader {
         if !SectionLayout(file: file).isPageAligned {
             throw LoadError.refusedByCodeIntegrity(reason: "sections are not page aligned (DV 0x2004)")
         }
+        if let iat = file.importAddressTablesInCode.first {
+            throw LoadError.refusedByCodeIntegrity(
+                reason: "the import address table (RVA 0x\(String(iat.rva, radix: 16))) is in executable section \(iat.section.name) (DV 0x2005)")
+        }
     }
 
+    /// Adds `delta` to every fixup (DIR64 and HIGHLOW; ABSOLUTE is padding). A fixup outside the
+    /// image or of another type is a malformed image (STATUS_INVALID_IMAGE_FORMAT).
     static func applyRelocations(_ file: PEFile, delta: UInt64, base: UInt64, memory: MemoryModel) throws {
+        let size = UInt64(file.optionalHeader.sizeOfImage)
         for block in file.relocations {
-            for entry in block.entries {
-                let address = base &+ UInt64(block.pageRVA) &+ UInt64(entry.offset)
+            for entry in block.entries where entry.type != Relocation.absolute {
+                let rva = UInt64(block.pageRVA) + UInt64(entry.offset)
+                let width: UInt64 = entry.type == Relocation.highLow ? 4 : 8
+                guard rva + width <= size else {
+                    throw LoadError.relocation("fixup at RVA 0x\(String(rva, radix: 16)) is outside the image")
+                }
+                let address = base &+ rva
                 do {
                     switch entry.type {
-                    case Relocation.absolute: continue
                     case Relocation.dir64:
                         let value = try memory.readU64(address, mode: .privileged)
                         try memory.writeU64(address, value &+ delta, mode: .privileged)
@@ -102,7 +135,7 @@ public enum ImageLoader {
                         let value = try memory.readU32(address, mode: .privileged)
                         try memory.writeU32(address, value &+ UInt32(truncatingIfNeeded: delta), mode: .privileged)
                     default:
-                        throw LoadError.relocation("type \(entry.type) at RVA 0x\(String(block.pageRVA + UInt32(entry.offset), radix: 16))")
+                        throw LoadError.relocation("type \(entry.type) at RVA 0x\(String(rva, radix: 16))")
                     }
                 } catch let error as MemoryError {
                     throw LoadError.relocation("fixup at 0x\(String(address, radix: 16)): \(error)")

@@ -3,16 +3,17 @@ import CPU
 /// Allocation, aliasing, protection and the one place that derives Unicorn's mapping of a page.
 extension MemoryModel {
     /// Maps `pages` new zeroed frames. Without `at`, the range comes from the arena (followed by
-    /// a guard page); with `at`, exactly there (e.g. an image section at ImageBase + RVA).
+    /// a guard page; the user arena for a user-mode owner); with `at`, exactly there (e.g. an
+    /// image section at ImageBase + RVA). A user-mode owner's PTEs carry U/S.
     @discardableResult
     public func allocate(pages: Int, owner: MemoryOwner, rights: PageRights = .readWrite,
                          at fixed: UInt64? = nil) throws(MemoryError) -> Allocation {
-        let base = try reserve(pages: pages, at: fixed)
+        let base = try reserve(pages: pages, at: fixed, user: owner.isUserMode)
         let pfns: [PFN]
         do {
             pfns = try frames.allocate(pages)
         } catch {
-            if fixed == nil { arena.give(base, pages: pages) }
+            if fixed == nil { giveBack(base, pages: pages) }
             throw error
         }
         for pfn in pfns {
@@ -72,7 +73,7 @@ extension MemoryModel {
         }
         // A guest PTE may still name a released frame: unmap those pages too.
         resync(frames: released)
-        if arena.contains(base) { arena.give(base, pages: allocation.pageCount) }
+        giveBack(base, pages: allocation.pageCount)
         if let failure { throw failure }
     }
 
@@ -89,7 +90,7 @@ extension MemoryModel {
             let page = PageGeometry.pageBase(va) &+ UInt64(index) &* PageGeometry.pageSize
             guard allocation(containing: page) != nil else { throw .notAllocated(page) }
             let old = readPTE(page)
-            try storePTE(page, PageTableEntry(pfn: old.pfn, rights: rights))
+            try storePTE(page, PageTableEntry(pfn: old.pfn, rights: rights, user: old.user))
             try sync(PageGeometry.pageNumber(page))
         }
     }
@@ -103,15 +104,22 @@ extension MemoryModel {
 
     // MARK: Internals
 
-    private func reserve(pages: Int, at fixed: UInt64?) throws(MemoryError) -> UInt64 {
+    private func reserve(pages: Int, at fixed: UInt64?, user: Bool = false) throws(MemoryError) -> UInt64 {
         guard pages > 0, pages < 1 << 28 else { throw .invalidArgument("page count \(pages)") }
         if let fixed {
             guard fixed % PageGeometry.pageSize == 0 else { throw .invalidArgument("unaligned address") }
             guard isFree(fixed, pages) else { throw .overlap(fixed) }
             return fixed
         }
-        guard let base = arena.take(pages, isFree: isFree) else { throw .outOfAddressSpace(pages: pages) }
+        let taken = user ? userArena.take(pages, isFree: isFree) : arena.take(pages, isFree: isFree)
+        guard let base = taken else { throw .outOfAddressSpace(pages: pages) }
         return base
+    }
+
+    /// Returns a range to the arena it came from (fixed addresses belong to neither).
+    private func giveBack(_ base: UInt64, pages: Int) {
+        if arena.contains(base) { arena.give(base, pages: pages) }
+        if userArena.contains(base) { userArena.give(base, pages: pages) }
     }
 
     /// No allocation, guest-made mapping or self-map in the range, and the range is canonical.
@@ -137,7 +145,7 @@ extension MemoryModel {
             let va = allocation.base &+ UInt64(index) &* PageGeometry.pageSize
             allocationOfPage[PageGeometry.pageNumber(va)] = allocation.base
             do {
-                try storePTE(va, PageTableEntry(pfn: pfn, rights: rights))
+                try storePTE(va, PageTableEntry(pfn: pfn, rights: rights, user: allocation.owner.isUserMode))
                 try sync(PageGeometry.pageNumber(va))
             } catch {
                 try? free(allocation.base)
@@ -146,10 +154,13 @@ extension MemoryModel {
         }
     }
 
-    /// The effective rights of a PTE: PTE ∧ SLAT of its frame.
+    /// The effective rights of a PTE: PTE ∧ SLAT of its frame, without execute on a user page
+    /// (the guest runs in kernel mode with SMEP on).
     func effectiveRights(_ entry: PageTableEntry) -> PageRights {
         guard entry.present else { return [] }
-        return entry.rights.intersection(verifier.slatRights(of: entry.pfn))
+        var rights = entry.rights.intersection(verifier.slatRights(of: entry.pfn))
+        if entry.user { rights.remove(.execute) }
+        return rights
     }
 
     /// What Unicorn should map at `vpn`: a present PTE naming a live data frame.

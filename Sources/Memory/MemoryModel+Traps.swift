@@ -78,9 +78,10 @@ extension MemoryModel {
         // Unicorn fetches each instruction of a block separately: one report per page.
         if auditedFetchPages.contains(vpn) { return true }
         let entry = readPTE(access.address)
-        let violation = makeViolation(.executeNonVerified, access: .execute, address: access.address, rip: rip,
-                                      size: access.size, entry: entry,
-                                      deniedBy: entry.noExecute ? .pageTable : .slat)
+        // SMEP is the CPU's own check on the guest PTE: it comes first, HVCI on or off.
+        let violation = makeViolation(entry.user ? .smepViolation : .executeNonVerified, access: .execute,
+                                      address: access.address, rip: rip, size: access.size, entry: entry,
+                                      deniedBy: entry.noExecute || entry.user ? .pageTable : .slat)
         let keepGoing = report(violation)
         if keepGoing { auditedFetchPages.insert(vpn) }
         return keepGoing

@@ -21,15 +21,20 @@ public final class MemoryModel {
         public var selfMapBase: UInt64
         /// Virtual range for allocations without a fixed address (pool, stacks, MDL mappings).
         public var arena: Range<UInt64>
+        /// Virtual range for user-mode allocations (`MemoryOwner.userMemory`): the user half of
+        /// the current process, where ZwAllocateVirtualMemory puts them.
+        public var userArena: Range<UInt64>
 
         public init(hvci: Bool, enforcement: Enforcement = .audit, guestMemoryLimit: Int = 256 << 20,
                     selfMapBase: UInt64 = PageGeometry.classicSelfMapBase,
-                    arena: Range<UInt64> = 0xFFFF_B000_0000_0000..<0xFFFF_B100_0000_0000) {
+                    arena: Range<UInt64> = 0xFFFF_B000_0000_0000..<0xFFFF_B100_0000_0000,
+                    userArena: Range<UInt64> = 0x0000_0200_0000_0000..<0x0000_0210_0000_0000) {
             self.hvci = hvci
             self.enforcement = enforcement
             self.guestMemoryLimit = guestMemoryLimit
             self.selfMapBase = selfMapBase
             self.arena = arena
+            self.userArena = userArena
         }
     }
 
@@ -59,6 +64,7 @@ public final class MemoryModel {
 
     let frames: FramePool
     var arena: VirtualArena
+    var userArena: VirtualArena
     var allocations: [UInt64: Allocation] = [:]
     var allocationOfPage: [UInt64: UInt64] = [:]
     var frameOwners: [PFN: MemoryOwner] = [:]
@@ -98,6 +104,7 @@ public final class MemoryModel {
         verifier = CodeIntegrityVerifier(hvciEnabled: configuration.hvci)
         frames = try FramePool(limitBytes: configuration.guestMemoryLimit)
         arena = VirtualArena(lower: configuration.arena.lowerBound, upper: configuration.arena.upperBound)
+        userArena = VirtualArena(lower: configuration.userArena.lowerBound, upper: configuration.userArena.upperBound)
         verifier.frameOwner = { [unowned self] in frameOwners[$0] }
         verifier.slatChanged = { [unowned self] in resync(frames: $0) }
         do {

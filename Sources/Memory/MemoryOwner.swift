@@ -14,6 +14,15 @@ public enum MemoryOwner: Sendable, Hashable, CustomStringConvertible {
     case trampoline
     /// A page of the materialised page tables (self-map).
     case pageTable
+    /// User-mode memory of the current process (ZwAllocateVirtualMemory), with the page
+    /// protection asked for: mapped in the user half with U/S set in its PTEs.
+    case userMemory(protection: UInt32)
+
+    /// Whether the range lies in the user half and its PTEs carry U/S.
+    public var isUserMode: Bool {
+        if case .userMemory = self { return true }
+        return false
+    }
 
     public var description: String {
         switch self {
@@ -24,6 +33,7 @@ public enum MemoryOwner: Sendable, Hashable, CustomStringConvertible {
         case let .kernelStructure(name): return "kernel structure \(name)"
         case .trampoline: return "emulator trampoline"
         case .pageTable: return "page table"
+        case let .userMemory(protection): return "user-mode memory (protection 0x\(String(protection, radix: 16)))"
         }
     }
 

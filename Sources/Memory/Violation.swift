@@ -10,6 +10,8 @@ public struct Violation: Sendable, Hashable, CustomStringConvertible {
         case codePageWrite
         /// Execution of a page that is not verified code (data execution), or PTE NX.
         case executeNonVerified
+        /// Kernel-mode execution of a user-mode page (PTE U/S set): SMEP faults, HVCI on or off.
+        case smepViolation
         /// A guest write to a PTE that would make a page W+X or data executable;
         /// the SLAT blocks its effect (HVCI on).
         case pteTamper
@@ -17,6 +19,9 @@ public struct Violation: Sendable, Hashable, CustomStringConvertible {
         case readOnlyWrite
         /// An access to an unmapped or not-present page.
         case unmapped
+
+        /// An instruction fetch was refused (the guest cannot simply go on past it).
+        public var isFetch: Bool { self == .executeNonVerified || self == .smepViolation }
     }
 
     /// Which level of translation refused the access.
@@ -65,7 +70,7 @@ public struct Violation: Sendable, Hashable, CustomStringConvertible {
     public static func bugCheck(for kind: Kind) -> UInt32 {
         switch kind {
         case .codePageWrite, .readOnlyWrite: return attemptedWriteToReadonlyMemory
-        case .executeNonVerified: return attemptedExecuteOfNoexecuteMemory
+        case .executeNonVerified, .smepViolation: return attemptedExecuteOfNoexecuteMemory
         case .pteTamper, .unmapped: return pageFaultInNonpagedArea
         }
     }

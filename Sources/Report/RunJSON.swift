@@ -44,6 +44,7 @@ extension JSONReport {
             ("loaded", .bool(run.loadFailure == nil)),
             ("loadFailure", .optional(run.loadFailure)),
             ("loadFailureKind", .optional(run.loadFailureKind?.rawValue)),
+            ("loadStatus", run.loadStatus.map { .object([("status", .string(hex($0))), ("statusName", .string(NTStatus.name($0)))]) } ?? .null),
             ("loadFindings", .array(run.loadFindings.map(finding))),
             ("imageBase", .optional(run.imageBase.map { hex($0) })),
             ("entryPoints", .array(run.entryPoints.map(entryPoint))),

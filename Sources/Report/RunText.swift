@@ -9,7 +9,8 @@ extension TextReport {
         for run in report.runs {
             let mode = run.enforcement == .audit ? "audit" : "enforce"
             lines.append("  run with HVCI \(run.hvci ? "on" : "off"), Driver Verifier \(run.verifier ? "on" : "off") (\(mode) mode): "
-                         + (run.loadFailure.map { "not loaded: \($0)" } ?? run.imageBase.map { "loaded at \(hex($0))" } ?? "loaded"))
+                         + (run.loadFailure.map { "not loaded: \($0)" + (run.loadStatus.map { " (\(NTStatus.name($0)))" } ?? "") }
+                            ?? run.imageBase.map { "loaded at \(hex($0))" } ?? "loaded"))
             for finding in run.loadFindings {
                 lines.append(contentsOf: renderRuntime(finding).map { "    " + $0 })
             }

@@ -65,12 +65,14 @@ public enum DriverRunner {
         let kernel = session.kernel
         let image: LoadedImage
         do {
-            image = try ImageLoader.load(file, name: name, kernel: kernel, relocate: options.relocate)
+            image = try ImageLoader.load(file, name: name, kernel: kernel, preferredBase: options.preferredBase)
         } catch {
             result.loadFailure = "\(error)"
+            result.loadStatus = (error as? LoadError)?.status
             switch error as? LoadError {
             case .refusedByCodeIntegrity?: result.loadFailureKind = .codeIntegrity
             case .unsupportedMachine?: result.loadFailureKind = .unsupportedMachine
+            case .relocationsStripped?, .relocation?: result.loadFailureKind = .windowsLoader
             default: result.loadFailureKind = .tool
             }
             return
@@ -141,7 +143,7 @@ final class Session {
         let enforcement = options.enforcement
         // A fetch of unverified memory always stops Unicorn; the caller decides
         // whether to deny-and-continue (audit) or end the entry point (enforce).
-        memory.decide = { $0.kind == .executeNonVerified ? .enforce : enforcement }
+        memory.decide = { $0.kind.isFetch ? .enforce : enforcement }
         kernel = try Kernel(engine: engine, memory: memory,
                             configuration: KernelConfiguration(hvci: options.hvci, verifier: options.verifier,
                                                                enforcement: options.enforcement,

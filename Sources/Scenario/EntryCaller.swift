@@ -110,7 +110,7 @@ final class EntryCaller {
                 }
                 // Audit: a denied fetch is logged and the call into data "returns" as failed,
                 // so the rest of the routine still runs and its other violations are found.
-                if violation.kind == .executeNonVerified, options.enforcement == .audit,
+                if violation.kind.isFetch, options.enforcement == .audit,
                    deniedExecutions < 64, let resume = returnFromDeniedCall() {
                     deniedExecutions += 1
                     resumeAt = resume

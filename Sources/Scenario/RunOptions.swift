@@ -55,19 +55,20 @@ public struct RunOptions: Sendable {
     public var verifier: Bool = true
     public var enforcement: Enforcement
     public var limits: Limits
-    /// Load at a driver-space address and apply relocations instead of the preferred base.
-    public var relocate: Bool
+    /// Map the image at its preferred ImageBase (no relocations) instead of a system-space
+    /// address as Windows does: for debugging against addresses a disassembler shows.
+    public var preferredBase: Bool
     /// Told of each entry point and kernel call as it happens (the CLI's crash containment).
     public var observer: (any RunObserver)?
     /// Receives one line per kernel call and per trap, as they happen.
     public var trace: (@Sendable (String) -> Void)?
 
-    public init(hvci: Bool, enforcement: Enforcement = .audit, limits: Limits = Limits(), relocate: Bool = false,
+    public init(hvci: Bool, enforcement: Enforcement = .audit, limits: Limits = Limits(), preferredBase: Bool = false,
                 trace: (@Sendable (String) -> Void)? = nil) {
         self.hvci = hvci
         self.enforcement = enforcement
         self.limits = limits
-        self.relocate = relocate
+        self.preferredBase = preferredBase
         self.trace = trace
     }
 }

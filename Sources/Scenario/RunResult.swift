@@ -75,6 +75,9 @@ public enum LoadFailureKind: String, Sendable {
     /// Driver Verifier's code-integrity option stopped the load with bug check 0xC4/0x2003–0x2005
     /// (enforce mode, HVCI off: with HVCI on Code Integrity refuses the image first).
     case driverVerifier = "driver-verifier"
+    /// Windows' loader refuses it whatever the configuration (relocations stripped and a
+    /// user-half base, a bad relocation): not an HVCI answer, so the verdict cannot rest on it.
+    case windowsLoader = "windows-loader"
     /// Not an x64 image: the emulator does not execute it (static checks only).
     case unsupportedMachine = "unsupported-machine"
     /// The tool could not place or map it (a limit or an unusual image).
@@ -90,6 +93,8 @@ public struct RunResult: Sendable {
     /// nil when the image loaded; otherwise why not (e.g. CI refused it under HVCI).
     public var loadFailure: String?
     public var loadFailureKind: LoadFailureKind?
+    /// The NTSTATUS ZwLoadDriver returns when Windows itself refuses the image (docs/load-rules.md).
+    public var loadStatus: UInt32?
     public var imageBase: UInt64?
     /// Findings made while the image was loaded, before any entry point (Driver Verifier's
     /// 0x2003–0x2005 on an image that loads with HVCI off).
@@ -147,6 +152,7 @@ extension RunResult {
             case .codeIntegrity, .driverVerifier: return nil
             case .unsupportedMachine: return "not run: \(loadFailure ?? "the image's machine cannot be executed")"
             case .tool: return "not run: \(loadFailure ?? "the image could not be loaded")"
+            case .windowsLoader: return "not run: Windows does not load this image in any configuration (\(loadFailure ?? "refused"))"
             }
         }
         guard let entry = entryPoints.first(where: { $0.name == "DriverEntry" }) else {

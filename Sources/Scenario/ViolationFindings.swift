@@ -80,6 +80,9 @@ struct ViolationFindings {
         case .executeNonVerified:
             return ("DATA_EXECUTION", "execution of memory Code Integrity did not verify\(by)",
                     "never run code from pool, stack or mappings; put the code in the image's .text section")
+        case .smepViolation:
+            return ("SMEP_VIOLATION", "kernel-mode execution of a user-mode page (SMEP fault, HVCI on or off)",
+                    "never run code from user memory (ZwAllocateVirtualMemory, a user buffer) in kernel mode; keep the code in the image's .text section")
         case .pteTamper:
             return ("PTE_TAMPER", "page-table edit to make memory executable or writable code\(by)",
                     "do not edit PTEs; HVCI's SLAT ignores such edits")

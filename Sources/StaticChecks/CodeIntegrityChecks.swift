@@ -72,15 +72,7 @@ public enum CodeIntegrityChecks {
     /// the loader would have to write to code. Uses data directory 12 (IAT);
     /// an image without it is judged by where its import thunks are written.
     static func importAddressTableInCode(_ image: PEFile, fileName: String) -> [Finding] {
-        let iat = image.optionalHeader.directory(.iat)
-        var slots: [UInt64] = iat.isPresent ? [UInt64(iat.rva)] : []
-        if slots.isEmpty {
-            slots = (image.imports).compactMap { $0.functions.first.map { UInt64($0.iatRVA) } }
-        }
-        var reported = Set<String>()
-        return slots.compactMap { rva in
-            guard let section = image.section(containing: rva), section.isExecutable,
-                  reported.insert(section.name).inserted else { return nil }
+        image.importAddressTablesInCode.map { rva, section in
             let directory = hex(image.optionalHeader.imageBase &+ rva)
             return Finding(code: "0x2005", title: "import address table in an executable section", severity: .error,
                            phase: .static, section: section.name,

@@ -83,8 +83,10 @@ struct Run: Subcommand {
                        defaultText: "\(Limits().kernelCalls)"),
             OptionSpec(long: "stack-size", kind: .value(placeholder: "bytes"), help: "Kernel stack size in bytes (bounds call depth).",
                        defaultText: "\(Limits().stackBytes)"),
+            OptionSpec(long: "preferred-base", kind: .flag,
+                       help: "Map the image at its preferred ImageBase instead of a system-space address with relocations applied (debugging; Windows never does this)."),
             OptionSpec(long: "relocate", kind: .flag,
-                       help: "Load at a kernel address and apply base relocations instead of the preferred base."),
+                       help: "No effect (kept for old scripts): a system-space address with relocations is the default."),
             OptionSpec(long: "ioctl", kind: .repeated(placeholder: "code[:hex|:@file]"),
                        help: "Send IRP_MJ_DEVICE_CONTROL with this code (hex or decimal) and input bytes in hex or read from a file."),
             OptionSpec(long: "output-size", kind: .value(placeholder: "bytes"),
@@ -107,7 +109,7 @@ struct Run: Subcommand {
     var memoryLimit: Int
     var kernelCallLimit: Int
     var stackSize: Int
-    var relocate: Bool
+    var preferredBase: Bool
     var ioctls: [String]
     var outputSize: Int
     var noDiscoverIoctls: Bool
@@ -127,7 +129,7 @@ struct Run: Subcommand {
         memoryLimit = try arguments.integer("memory-limit", default: defaults.guestMemoryBytes >> 20)
         kernelCallLimit = try arguments.integer("kernel-call-limit", default: defaults.kernelCalls)
         stackSize = try arguments.integer("stack-size", default: defaults.stackBytes)
-        relocate = arguments.flag("relocate")
+        preferredBase = arguments.flag("preferred-base")
         ioctls = arguments.all("ioctl")
         outputSize = try arguments.integer("output-size", default: IoctlRequest(code: 0).outputLength)
         noDiscoverIoctls = arguments.flag("no-discover-ioctls")
@@ -194,7 +196,8 @@ struct Run: Subcommand {
         let work = { () -> (text: String, status: Int32) in
             let runs = settings.map { on in
                 tracer?("== run with HVCI \(on ? "on" : "off"), Driver Verifier \(verifier.rawValue) ==")
-                var options = RunOptions(hvci: on, enforcement: enforcement, limits: limits, relocate: relocate, trace: tracer)
+                var options = RunOptions(hvci: on, enforcement: enforcement, limits: limits, preferredBase: preferredBase,
+                                         trace: tracer)
                 options.verifier = verifier == .on
                 options.outputLength = outputSize
                 options.ioctls = requests

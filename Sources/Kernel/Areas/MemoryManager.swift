@@ -168,6 +168,8 @@ enum MemoryManagerArea {
     }
 
     /// ZwAllocateVirtualMemory(ProcessHandle, *BaseAddress, ZeroBits, *RegionSize, AllocationType, Protect).
+    /// The pages go to the user half of the (one) process address space, with U/S PTEs: the
+    /// kernel may read and write them, but executing them is a SMEP fault (0xFC), HVCI or not.
     static func allocateVirtual(_ call: KernelCall) throws -> UInt64 {
         let kernel = call.kernel
         let baseAddress = try call.arg(1), sizeAddress = try call.arg(3), protection = try call.arg32(5)
@@ -183,7 +185,7 @@ enum MemoryManagerArea {
             return UInt64(NTStatus.invalidParameter)
         }
         let pages = Int((size + 0xFFF) / 0x1000)
-        guard let allocation = try? kernel.memory.allocate(pages: pages, owner: .pool(tag: 0x6C61565A, poolType: UInt64(protection)),
+        guard let allocation = try? kernel.memory.allocate(pages: pages, owner: .userMemory(protection: protection),
                                                            rights: rights) else {
             return UInt64(NTStatus.noMemory)
         }
