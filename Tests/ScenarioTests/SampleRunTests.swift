@@ -154,6 +154,22 @@ struct SampleRunTests {
         #expect(result.findings.filter { !Self.controlRegisterCodes.contains($0.code) && $0.severity == .error }.count == 1)
     }
 
+    /// 0xBE and 0xFC as Windows fills them: p1 the address, p2 its PTE, p3/p4 reserved (zero);
+    /// the enforce outcome carries the same parameters as the finding that stopped the run.
+    @Test(arguments: ["code-write", "pool-exec", "cr0-wp-patch", "mdl-alias-patch", "pte-nx-clear"])
+    func hardwareBugChecksCarryTheAddressAndThePTE(_ sample: String) throws {
+        let result = try run(sample, hvci: true, mode: .enforce)
+        guard case .bugCheck(let code, let parameters)? = result.entryPoints.first?.outcome else {
+            Issue.record("\(sample): \(String(describing: result.entryPoints.first?.outcome))")
+            return
+        }
+        let stop = try #require(result.findings.last { $0.bugCheck?.code == code })
+        #expect(parameters.map { "0x" + String($0, radix: 16) } == stop.bugCheck?.parameters)
+        #expect(stop.details.first { $0.key == "target" }?.value == stop.bugCheck?.parameters.first)
+        #expect(parameters.count == 4 && parameters[1] & 1 == 1, "p2 is a present PTE")
+        #expect(parameters[2] == 0 && parameters[3] == 0)
+    }
+
     static let controlRegisterCodes: Set = ["CR0_WP_CLEARED", "CR4_SMEP_CLEARED", "LSTAR_WRITE"]
 
     @Test(arguments: [true, false])
