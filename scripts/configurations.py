@@ -72,6 +72,8 @@ SAMPLE_SOURCES = {
     "seh-probe": ["seh"],
     "kmdf-sample": ["dv-ci", "kmdf"],
     "seh-finally": ["seh"],
+    "kernel-memcpy-patch": ["vbs", "implement", "0xbe"],
+    "mdl-alias-rtlcopy": ["vbs", "implement", "0xbe"],
 }
 
 CONFIGS = [(v, h, m) for v in ("on", "off") for h in ("on", "off") for m in ("audit", "enforce")]

@@ -17,24 +17,10 @@
  */
 #include "hvcisim-sample.h"
 
-#define CR0_WP (1ULL << 16)
-
 /* B8 01 00 00 00 C3 = mov eax, 1; ret.  noipa: keep it a real function. */
 static __attribute__((noipa)) ULONG ReturnsOne(void)
 {
     return 1;
-}
-
-static inline ULONG64 ReadCr0(void)
-{
-    ULONG64 value;
-    __asm__ volatile("mov %%cr0, %0" : "=r"(value));
-    return value;
-}
-
-static inline void WriteCr0(ULONG64 value)
-{
-    __asm__ volatile("mov %0, %%cr0" : : "r"(value) : "memory");
 }
 
 NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)

@@ -41,6 +41,22 @@ NTSYSAPI NTSTATUS NTAPI ZwQuerySystemInformation(ULONG SystemInformationClass,
                                                  ULONG SystemInformationLength,
                                                  PULONG ReturnLength);
 
+/* CR0.WP and the two moves that read and write CR0 (cr0-wp-patch,
+ * kernel-memcpy-patch). */
+#define CR0_WP (1ULL << 16)
+
+static inline ULONG64 ReadCr0(void)
+{
+    ULONG64 value;
+    __asm__ volatile("mov %%cr0, %0" : "=r"(value));
+    return value;
+}
+
+static inline void WriteCr0(ULONG64 value)
+{
+    __asm__ volatile("mov %0, %%cr0" : : "r"(value) : "memory");
+}
+
 /*
  * Return values of the samples that try something HVCI forbids (12-16).
  * On real Windows the forbidden step bug-checks, so DriverEntry only returns

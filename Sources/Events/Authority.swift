@@ -37,9 +37,9 @@ extension Finding {
         if detail("deniedBy") == "slat" { return .hypervisor }
         if detail("deniedBy") == "pageTable" || detail("deniedBy") == "notMapped" { return .processor }
         if Finding.hyperGuardCodes.contains(code) { return detail("hvci") == "on" ? .hypervisor : .advisory }
-        // A write through a cleared CR0.WP that went through with HVCI off: with HVCI on the SLAT
-        // keeps the same page read-only, so the same code is refused there.
-        if code == "CR0_WP_BYPASS" { return .hypervisor }
+        // Everything else — CR0_WP_BYPASS and PTE_TAMPER with HVCI off among them — is what legacy
+        // Windows lets happen: an HVCI-off run cannot show the hypervisor's refusal, only predict
+        // it, and a verdict rests on what the deciding (HVCI-on) run saw.
         return .advisory
     }
 

@@ -6,14 +6,19 @@ public struct GuestAccessError: Error, CustomStringConvertible {
     public var address: UInt64
     public var count: Int
     public var write: Bool
+    /// The first address that was not mapped, when that was the cause (the fault a kernel
+    /// routine takes for the driver: bug check 0x50 at the call).
+    public var unmapped: UInt64? = nil
     public var description: String {
         "\(write ? "write" : "read") of \(count) bytes at 0x\(String(address, radix: 16)) failed: not mapped"
     }
 }
 
-/// Guest memory access for handlers: the memory model's bounds-checked
-/// accessors in privileged mode (the kernel's rights: page protections do not
-/// apply), failing with `GuestAccessError` on unmapped bytes; lengths are capped there.
+/// Guest memory access for handlers, through the memory model's bounds-checked accessors;
+/// lengths are capped there. Reads need the bytes mapped. Writes made while a handler runs are
+/// the routine's, for the driver: they go through the same page-table and SLAT check as a driver
+/// store (`MemoryModel.write(_:_:for:)`), except in memory the kernel owns. Writes outside a
+/// handler (setting up an entry point's frame, the model's own objects) are privileged.
 extension Kernel {
     /// The longest string a handler reads from the guest.
     public static let maxStringLength = 0x1_0000
@@ -22,35 +27,54 @@ extension Kernel {
         do {
             return try memory.read(address, count: count, mode: .privileged)
         } catch {
-            throw GuestAccessError(address: address, count: count, write: false)
+            throw accessError(error, address, count, write: false)
         }
     }
 
     public func writeBytes(_ address: UInt64, _ bytes: [UInt8]) throws {
         do {
-            try memory.write(address, bytes, mode: .privileged)
+            if let call = activeCall {
+                try memory.write(address, bytes, for: call.routineCall)
+            } else {
+                try memory.write(address, bytes, mode: .privileged)
+            }
         } catch {
-            throw GuestAccessError(address: address, count: bytes.count, write: true)
+            throw accessError(error, address, bytes.count, write: true)
         }
     }
 
-    /// Runs one of the memory model's accessors, turning its error into a `GuestAccessError`.
-    private func access<T>(_ address: UInt64, _ size: Int, write: Bool, _ body: () throws(MemoryError) -> T) throws -> T {
-        do {
-            return try body()
-        } catch {
-            throw GuestAccessError(address: address, count: size, write: write)
+    /// A refused write stops the entry point with its bug check, even if the handler swallows
+    /// the error; anything else becomes a `GuestAccessError`.
+    private func accessError(_ error: MemoryError, _ address: UInt64, _ count: Int, write: Bool) -> Error {
+        switch error {
+        case .refused(let violation):
+            let reason = KernelStop.bugCheck(code: violation.bugCheckCode, parameters: violation.bugCheckParameters,
+                                             site: violation.rip)
+            stop(reason)
+            return reason
+        case .notMapped(let page):
+            return GuestAccessError(address: address, count: count, write: write, unmapped: page)
+        default:
+            return GuestAccessError(address: address, count: count, write: write)
         }
     }
 
-    public func readU8(_ a: UInt64) throws -> UInt8 { try access(a, 1, write: false) { () throws(MemoryError) in try memory.readU8(a, mode: .privileged) } }
-    public func readU16(_ a: UInt64) throws -> UInt16 { try access(a, 2, write: false) { () throws(MemoryError) in try memory.readU16(a, mode: .privileged) } }
-    public func readU32(_ a: UInt64) throws -> UInt32 { try access(a, 4, write: false) { () throws(MemoryError) in try memory.readU32(a, mode: .privileged) } }
-    public func readU64(_ a: UInt64) throws -> UInt64 { try access(a, 8, write: false) { () throws(MemoryError) in try memory.readU64(a, mode: .privileged) } }
-    public func writeU8(_ a: UInt64, _ v: UInt8) throws { try access(a, 1, write: true) { () throws(MemoryError) in try memory.writeU8(a, v, mode: .privileged) } }
-    public func writeU16(_ a: UInt64, _ v: UInt16) throws { try access(a, 2, write: true) { () throws(MemoryError) in try memory.writeU16(a, v, mode: .privileged) } }
-    public func writeU32(_ a: UInt64, _ v: UInt32) throws { try access(a, 4, write: true) { () throws(MemoryError) in try memory.writeU32(a, v, mode: .privileged) } }
-    public func writeU64(_ a: UInt64, _ v: UInt64) throws { try access(a, 8, write: true) { () throws(MemoryError) in try memory.writeU64(a, v, mode: .privileged) } }
+    public func readU8(_ a: UInt64) throws -> UInt8 { UInt8(try readInteger(a, 1)) }
+    public func readU16(_ a: UInt64) throws -> UInt16 { UInt16(try readInteger(a, 2)) }
+    public func readU32(_ a: UInt64) throws -> UInt32 { UInt32(try readInteger(a, 4)) }
+    public func readU64(_ a: UInt64) throws -> UInt64 { try readInteger(a, 8) }
+    public func writeU8(_ a: UInt64, _ v: UInt8) throws { try writeBytes(a, [v]) }
+    public func writeU16(_ a: UInt64, _ v: UInt16) throws { try writeInteger(a, UInt64(v), 2) }
+    public func writeU32(_ a: UInt64, _ v: UInt32) throws { try writeInteger(a, UInt64(v), 4) }
+    public func writeU64(_ a: UInt64, _ v: UInt64) throws { try writeInteger(a, v, 8) }
+
+    private func readInteger(_ address: UInt64, _ size: Int) throws -> UInt64 {
+        try readBytes(address, count: size).enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    }
+
+    private func writeInteger(_ address: UInt64, _ value: UInt64, _ size: Int) throws {
+        try writeBytes(address, (0..<size).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) })
+    }
 
     /// Fills `count` bytes at `address` with `value`.
     public func fill(_ address: UInt64, count: Int, with value: UInt8 = 0) throws {

@@ -85,6 +85,9 @@ public final class Kernel {
     public internal(set) var callCount = 0
     /// Why the current entry point was stopped by the kernel, if it was.
     public internal(set) var stopReason: KernelStop?
+    /// The call whose handler is running (nil between calls): the writes it makes are the
+    /// routine's, judged for the driver (`GuestAccess.swift`).
+    public internal(set) var activeCall: KernelCall?
     /// Unmodeled imports that were called, with how often.
     public internal(set) var fallbackHits: [String: Int] = [:]
     /// Called with every finding as it is recorded (the scenario keeps one timeline).

@@ -1,5 +1,6 @@
 import CPU
 import Events
+import Memory
 
 /// A handler for one kernel export: reads its arguments from `call`, does
 /// what the DDI documents, returns the value for RAX. Throwing `KernelStop`
@@ -17,6 +18,9 @@ public final class KernelCall {
     public let returnAddress: UInt64
     /// RSP at entry (pointing at the return address).
     public let stackPointer: UInt64
+    /// Who the routine's memory accesses are made by, for the memory model: the routine, the
+    /// driver's call (the return address) and the routine's own address (its trampoline slot).
+    public let routineCall: RoutineCall
     var notes: [String] = []
     private var cache: [Int: UInt64] = [:]
 
@@ -25,6 +29,7 @@ public final class KernelCall {
         self.function = function
         stackPointer = try kernel.engine.read(.rsp)
         returnAddress = try kernel.readU64(stackPointer)
+        routineCall = RoutineCall(routine: function, site: returnAddress, entry: (try? kernel.engine.read(.rip)) ?? 0)
     }
 
     /// Argument `index` (0-based) as a 64-bit value.
@@ -72,12 +77,19 @@ extension Kernel {
         var result: UInt64
         do {
             if let handler = slot.handler {
-                result = try handler(call)
+                result = try acting(for: call) { try handler(call) }
             } else {
                 result = unmodeled(call)
             }
         } catch let reason as KernelStop {
             stop(reason)
+            result = 0
+        } catch let fault as GuestAccessError where fault.unmapped != nil {
+            // The routine touched unmapped memory for the driver: the driver's fault (0x50) at its call.
+            call.note("\(fault)")
+            let violation = memory.reportRoutineFault(at: fault.unmapped ?? fault.address, access: fault.write ? .write : .read,
+                                                      for: call.routineCall)
+            stop(.bugCheck(code: violation.bugCheckCode, parameters: violation.bugCheckParameters, site: call.returnAddress))
             result = 0
         } catch {
             call.note("\(error)")
@@ -95,6 +107,14 @@ extension Kernel {
             let notes = call.notes.isEmpty ? "" : "  ; " + call.notes.joined(separator: "; ")
             onTrace("[kcall] \(slot.name)(\(args)) -> 0x\(String(result, radix: 16))  from \(symbolize(call.returnAddress))\(notes)")
         }
+    }
+
+    /// Runs `body` as `call`'s handler: the guest writes it makes are `call`'s (`activeCall`).
+    func acting<T>(for call: KernelCall, _ body: () throws -> T) rethrows -> T {
+        let outer = activeCall
+        activeCall = call
+        defer { activeCall = outer }
+        return try body()
     }
 
     /// The fallback for imports without a handler: logged, returns the configured value.

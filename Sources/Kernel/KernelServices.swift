@@ -94,6 +94,7 @@ extension Kernel {
                 try writeU64(rsp &+ 0x28 &+ UInt64(index - 4) * 8, value)
             }
         }
-        return try handler(KernelCall(kernel: self, function: "ntoskrnl.exe!" + function))
+        let call = try KernelCall(kernel: self, function: "ntoskrnl.exe!" + function)
+        return try acting(for: call) { try handler(call) }
     }
 }

@@ -24,6 +24,9 @@ public enum MemoryError: Error, Sendable, Hashable, CustomStringConvertible {
     case engine(EngineError)
     /// The mapping is too fragmented for the emulator (QEMU's section limit).
     case tooManyRegions(Int)
+    /// A kernel routine's access for the driver was refused and the policy stops there
+    /// (`MemoryModel.write(_:_:for:)`); the violation is already logged.
+    case refused(Violation)
 
     public var description: String {
         func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
@@ -41,6 +44,7 @@ public enum MemoryError: Error, Sendable, Hashable, CustomStringConvertible {
         case let .verificationRefused(pfn, reason): return "CI refused frame \(hex(pfn)): \(reason)"
         case let .engine(error): return error.description
         case let .tooManyRegions(limit): return "more than \(limit) separate memory regions (mapping too fragmented)"
+        case let .refused(violation): return violation.description
         }
     }
 }

@@ -49,8 +49,9 @@ extension MemoryModel {
     }
 
     /// Applies a guest store into a page-table page: stores the bytes, logs each changed PTE,
-    /// reports tampering (HVCI on) and re-derives the pages described.
-    /// Returns false if the policy says to stop.
+    /// logs tampering (HVCI on) and re-derives the pages described. The page tables belong to
+    /// the kernel, so the edit itself never stops the guest (DESIGN §2.1): the SLAT decides at
+    /// the page's use. Returns false only if the page-table page is gone.
     func applyGuestPTEWrite(_ access: MemoryAccess, rip: UInt64) -> Bool {
         let index = (access.address - configuration.selfMapBase) >> 12
         guard let pfn = pageTablePages[index], let host = frames.host(pfn) else { return false }
@@ -63,7 +64,6 @@ extension MemoryModel {
             host.storeBytes(of: UInt8(truncatingIfNeeded: access.value >> (8 * UInt64(byte))),
                             toByteOffset: offset + byte, as: UInt8.self)
         }
-        var keepGoing = true
         for (slot, old) in zip(slots, before) {
             let new = host.loadUnaligned(fromByteOffset: slot * 8, as: UInt64.self)
             guard new != old else { continue }
@@ -78,7 +78,8 @@ extension MemoryModel {
                                               entry: edit.after, deniedBy: .slat)
                 violation.pteBefore = edit.before
                 violation.pteAfter = edit.after
-                keepGoing = report(violation) && keepGoing
+                violation.continued = true
+                log(.violation(violation))
             }
             pendingSync.insert(PageGeometry.pageNumber(va))
         }
@@ -87,7 +88,7 @@ extension MemoryModel {
         // translated block (Unicorn does not keep RIP precise inside a block), re-running
         // instructions. So the change waits: the first fault on a page it affects stops
         // emulation there (`deferToPendingChanges`) and `run` applies it and retries.
-        return keepGoing
+        return true
     }
 
     /// What a PTE asks for that the SLAT will not give: execute on data, write on code.

@@ -117,7 +117,7 @@ extension MemoryModel {
                          slatRights: liveFrame.map { verifier.slatRights(of: $0) },
                          pfn: pfn, owner: owner(of: address), frameOwner: liveFrame.flatMap { frameOwners[$0] },
                          deniedBy: deniedBy, hvci: hvciEnabled, bugCheckCode: Violation.bugCheck(for: kind),
-                         pteBefore: nil, pteAfter: nil, continued: false)
+                         pteBefore: nil, pteAfter: nil, continued: false, pte: entry)
     }
 
     func currentWriteProtect() -> Bool {

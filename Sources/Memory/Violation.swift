@@ -12,8 +12,9 @@ public struct Violation: Sendable, Hashable, CustomStringConvertible {
         case executeNonVerified
         /// Kernel-mode execution of a user-mode page (PTE U/S set): SMEP faults, HVCI on or off.
         case smepViolation
-        /// A guest write to a PTE that would make a page W+X or data executable;
-        /// the SLAT blocks its effect (HVCI on).
+        /// A guest write to a PTE that asks for what the SLAT will not give (execute on data,
+        /// write on code). Not a fault: the page tables belong to the kernel. Logged as a warning
+        /// and never stops the guest; the SLAT decides when the page is used (DESIGN §2.1).
         case pteTamper
         /// A write to a read-only data page.
         case readOnlyWrite
@@ -61,17 +62,58 @@ public struct Violation: Sendable, Hashable, CustomStringConvertible {
     public var pteAfter: PageTableEntry?
     /// Whether the guest was let go on (audit), rather than stopped.
     public var continued: Bool
+    /// The PTE of `address` when the access was made (nil: no page-table page there).
+    public var pte: PageTableEntry? = nil
+    /// The kernel routine that made the access for the driver (e.g. "ntoskrnl.exe!memcpy");
+    /// nil for the driver's own instructions. `rip` is then the driver's call (the return address).
+    public var routine: String? = nil
+    /// Where the routine's code is (its trampoline slot): the instruction address Windows would
+    /// put in 0x50's third parameter. Nil for the driver's own instructions.
+    public var routineAddress: UInt64? = nil
 
     public static let attemptedWriteToReadonlyMemory: UInt32 = 0xBE
     public static let attemptedExecuteOfNoexecuteMemory: UInt32 = 0xFC
     public static let pageFaultInNonpagedArea: UInt32 = 0x50
 
-    /// DESIGN §2.5: 0xBE write to read-only, 0xFC execute no-execute, 0x50 anything else.
+    /// DESIGN §2.7: 0xBE write to read-only, 0xFC execute no-execute, 0x50 an unmapped access;
+    /// 0 (none) for a PTE edit, which is not a fault.
     public static func bugCheck(for kind: Kind) -> UInt32 {
         switch kind {
         case .codePageWrite, .readOnlyWrite: return attemptedWriteToReadonlyMemory
         case .executeNonVerified, .smepViolation: return attemptedExecuteOfNoexecuteMemory
-        case .pteTamper, .unmapped: return pageFaultInNonpagedArea
+        case .unmapped: return pageFaultInNonpagedArea
+        case .pteTamper: return 0
+        }
+    }
+
+    /// 0x50's second parameter on x64 since Windows 10 1507: 0 read, 2 write, 0x10 execute
+    /// (the write and instruction-fetch bits of the processor's page-fault error code).
+    public static func pageFaultAccessFlags(_ access: AccessType) -> UInt64 {
+        switch access {
+        case .read: return 0
+        case .write: return 2
+        case .execute: return 0x10
+        }
+    }
+
+    /// 0x50's fourth parameter: NONPAGED_BUGCHECK_NOT_PRESENT_PAGE_TABLE (2), or
+    /// NONPAGED_BUGCHECK_VA_NOT_CANONICAL (4) for a non-canonical address.
+    public static func pageFaultType(_ address: UInt64) -> UInt64 {
+        PageGeometry.isCanonical(address) ? 2 : 4
+    }
+
+    /// The four parameters Windows passes with `bugCheckCode` (docs/memory-behaviour.md):
+    /// 0xBE and 0xFC: the address, the PTE contents, two reserved zeros; 0x50: the address, the
+    /// access flags, the instruction that referenced it (the routine's, for a kernel routine),
+    /// the fault type. Empty when there is no bug check (a PTE edit).
+    public var bugCheckParameters: [UInt64] {
+        switch kind {
+        case .codePageWrite, .readOnlyWrite, .executeNonVerified, .smepViolation:
+            return [address, pte?.raw ?? 0, 0, 0]
+        case .unmapped:
+            return [address, Self.pageFaultAccessFlags(access), routineAddress ?? rip, Self.pageFaultType(address)]
+        case .pteTamper:
+            return []
         }
     }
 
@@ -79,6 +121,7 @@ public struct Violation: Sendable, Hashable, CustomStringConvertible {
         var text = "\(kind.rawValue): \(access.rawValue) at 0x\(String(address, radix: 16)) from rip 0x\(String(rip, radix: 16))"
         text += " (PTE \(pteRights?.description ?? "none"), SLAT \(slatRights?.description ?? "none")"
         text += ", denied by \(deniedBy.rawValue), bug check 0x\(String(bugCheckCode, radix: 16)))"
+        if let routine { text += " by \(routine)" }
         if let owner { text += " in \(owner)" }
         if let frameOwner, frameOwner != owner { text += " [frame of \(frameOwner)]" }
         return text
@@ -102,17 +145,19 @@ public enum MemoryEvent: Sendable, Hashable {
     case violation(Violation)
     /// A guest write to the page tables (also logged when harmless).
     case pageTableEdit(PageTableEdit)
-    /// A supervisor write to a read-only PTE that CR0.WP = 0 let through.
-    case writeProtectBypass(address: UInt64, rip: UInt64)
+    /// A supervisor write to a read-only PTE that CR0.WP = 0 let through; `routine` names the
+    /// kernel routine that wrote for the driver (`rip` is then the driver's call).
+    case writeProtectBypass(address: UInt64, rip: UInt64, routine: String? = nil)
     /// Something the model could not do while handling a trap (an engine error).
     case internalError(String)
 }
 
 /// What to do after a violation: the policy of audit versus enforce.
 public enum Enforcement: Sendable, Hashable {
-    /// Log and go on: a denied write is dropped (the instruction completes without storing),
-    /// a denied fetch runs anyway, a PTE tamper is applied (SLAT still blocks its effect).
+    /// Log and go on: a denied write is dropped (the instruction completes without storing; a
+    /// kernel routine's denied page is skipped), a denied fetch runs anyway.
     /// Unmapped accesses stop regardless (there is nothing to continue with).
+    /// PTE edits are never stopped, in either mode: they are not faults.
     case audit
     /// Log and stop emulation at the violation.
     case enforce

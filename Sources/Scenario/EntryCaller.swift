@@ -116,7 +116,7 @@ final class EntryCaller {
                     resumeAt = resume
                     continue
                 }
-                return .bugCheck(code: violation.bugCheckCode, parameters: [violation.address, 0, 0, 0])
+                return .bugCheck(code: violation.bugCheckCode, parameters: violation.bugCheckParameters)
             }
             if counter?.exceeded == true { return .instructionLimit(options.limits.maxInstructions) }
             if watchdog.finish() { return .timeout(options.limits.timeoutSeconds) }

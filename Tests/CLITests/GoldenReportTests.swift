@@ -10,7 +10,7 @@ struct GoldenReportTests {
         "compliant", "rwx-section", "misaligned-sections", "iat-in-exec-section", "init-rwx", "nonpaged-pool",
         "pool2-execute", "lookaside-exec", "mdl-exec-mapping", "zwalloc-rwx", "mdl-protect-exec", "code-write",
         "pool-exec", "cr0-wp-patch", "mdl-alias-patch", "pte-nx-clear", "hvci-aware", "seh-probe", "kmdf-sample",
-        "seh-finally",
+        "seh-finally", "kernel-memcpy-patch", "mdl-alias-rtlcopy",
     ]
     static let goldenDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
 

@@ -77,13 +77,19 @@ struct RunCommandTests {
         #expect(result.stderr.contains("mov byte ptr [rip - 0x30], 2"))
     }
 
+    /// The PTE edit is a warning on the way (the page tables are the kernel's); enforce stops at
+    /// the first violation, the execution of the tampered page (0xFC), as Windows does.
     @Test func enforceModeStopsAtTheFirstViolation() throws {
         let result = try runHVCISim(["run", "Samples/bin/pte-nx-clear.sys", "--mode", "enforce", "--format", "json"],
                                     currentDirectory: TestPaths.packageRoot)
         let runs = try #require(try json(result)["runs"] as? [[String: Any]])
         let entry = try #require((runs.first?["entryPoints"] as? [[String: Any]])?.first)
-        #expect((entry["outcome"] as? [String: Any])?["kind"] as? String == "bug-check")
-        #expect((entry["findings"] as? [Any])?.count == 1)
+        let outcome = try #require(entry["outcome"] as? [String: Any])
+        #expect(outcome["kind"] as? String == "bug-check")
+        #expect((outcome["bugCheck"] as? [String: Any])?["code"] as? String == "0xfc")
+        let findings = try #require(entry["findings"] as? [[String: Any]])
+        #expect(findings.map { $0["code"] as? String } == ["PTE_TAMPER", "DATA_EXECUTION"])
+        #expect(findings.map { $0["severity"] as? String } == ["warning", "error"])
     }
 }
 

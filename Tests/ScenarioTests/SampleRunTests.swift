@@ -111,13 +111,35 @@ struct SampleRunTests {
         #expect(unknown.entryPoints.first { $0.name.hasPrefix("IRP_MJ_DEVICE_CONTROL") }?.status == NTStatus.invalidDeviceRequest)
     }
 
-    @Test func enforceStopsAtTheFirstViolationAuditReportsAll() throws {
+    /// The PTE edit is not a fault (the page tables are the kernel's): enforce goes on past it and
+    /// stops where Windows stops, at the use of the page (executing it: 0xFC).
+    @Test func enforceStopsAtTheUseOfTheTamperedPageNotAtThePTEEdit() throws {
         let audit = try run("pte-nx-clear", hvci: true, mode: .audit)
         let enforce = try run("pte-nx-clear", hvci: true, mode: .enforce)
         #expect(audit.findings.map(\.code) == ["PTE_TAMPER", "DATA_EXECUTION"])
-        #expect(enforce.findings.map(\.code) == ["PTE_TAMPER"])
-        if case .bugCheck = enforce.entryPoints.first?.outcome {} else { Issue.record("enforce did not stop: \(String(describing: enforce.entryPoints.first?.outcome))") }
+        #expect(enforce.findings.map(\.code) == ["PTE_TAMPER", "DATA_EXECUTION"])
+        let tamper = try #require(enforce.findings.first)
+        #expect(tamper.severity == .warning && tamper.bugCheck == nil)
+        let execution = try #require(enforce.findings.last)
+        guard case .bugCheck(let code, let parameters)? = enforce.entryPoints.first?.outcome else {
+            Issue.record("enforce did not stop: \(String(describing: enforce.entryPoints.first?.outcome))")
+            return
+        }
+        #expect(code == 0xFC)
+        #expect(parameters.map { "0x" + String($0, radix: 16) } == execution.bugCheck?.parameters)
         #expect(enforce.entryPoints.count == 1)
+    }
+
+    @Test(arguments: [true, false])
+    func pteTamperIsAWarningWithTheEntryBeforeAndAfter(hvci: Bool) throws {
+        let result = try run("pte-nx-clear", hvci: hvci)
+        let tamper = try #require(result.findings.first { $0.code == "PTE_TAMPER" })
+        #expect(tamper.severity == .warning)
+        #expect(tamper.bugCheck == nil)
+        let before = try #require(tamper.details.first { $0.key == "before" }.flatMap { UInt64($0.value.dropFirst(2), radix: 16) })
+        let after = try #require(tamper.details.first { $0.key == "after" }.flatMap { UInt64($0.value.dropFirst(2), radix: 16) })
+        // The sample clears NX (bit 63) and changes nothing else.
+        #expect(before & (1 << 63) != 0 && after == before & ~(1 << 63))
     }
 
     @Test(arguments: ["code-write", "pool-exec", "cr0-wp-patch", "pte-nx-clear", "nonpaged-pool", "zwalloc-rwx"])
@@ -127,8 +149,25 @@ struct SampleRunTests {
             Issue.record("\(sample): \(String(describing: result.entryPoints.first?.outcome))")
             return
         }
-        // One violation stopped it; control-register changes are observations made at the stop.
-        #expect(result.findings.filter { !Self.controlRegisterCodes.contains($0.code) }.count == 1)
+        // One violation stopped it; control-register changes are observations made at the stop,
+        // and a PTE edit is a warning on the way.
+        #expect(result.findings.filter { !Self.controlRegisterCodes.contains($0.code) && $0.severity == .error }.count == 1)
+    }
+
+    /// 0xBE and 0xFC as Windows fills them: p1 the address, p2 its PTE, p3/p4 reserved (zero);
+    /// the enforce outcome carries the same parameters as the finding that stopped the run.
+    @Test(arguments: ["code-write", "pool-exec", "cr0-wp-patch", "mdl-alias-patch", "pte-nx-clear"])
+    func hardwareBugChecksCarryTheAddressAndThePTE(_ sample: String) throws {
+        let result = try run(sample, hvci: true, mode: .enforce)
+        guard case .bugCheck(let code, let parameters)? = result.entryPoints.first?.outcome else {
+            Issue.record("\(sample): \(String(describing: result.entryPoints.first?.outcome))")
+            return
+        }
+        let stop = try #require(result.findings.last { $0.bugCheck?.code == code })
+        #expect(parameters.map { "0x" + String($0, radix: 16) } == stop.bugCheck?.parameters)
+        #expect(stop.details.first { $0.key == "target" }?.value == stop.bugCheck?.parameters.first)
+        #expect(parameters.count == 4 && parameters[1] & 1 == 1, "p2 is a present PTE")
+        #expect(parameters[2] == 0 && parameters[3] == 0)
     }
 
     static let controlRegisterCodes: Set = ["CR0_WP_CLEARED", "CR4_SMEP_CLEARED", "LSTAR_WRITE"]

@@ -30,7 +30,7 @@ struct SampleDesignTests {
     }()
 
     @Test func everySampleIsDesigned() {
-        #expect(Self.designed.count == 20)
+        #expect(Self.designed.count == 22)
     }
 
     @Test(arguments: designed)
