@@ -53,7 +53,7 @@ for f in files:
         err = "signal %d" % (rc - 128)
     elif rc == 2:
         err = "exit 2: " + open(os.path.join(work, f + ".stderr"), errors="replace").read().strip()[-300:]
-    elif rc not in (0, 1):
+    elif rc not in (0, 1, 3):  # 0 compatible, 1 incompatible, 3 inconclusive
         err = "exit %d" % rc
     report = None
     if err is None:
@@ -70,6 +70,7 @@ for f in files:
     run = report["runs"][0]
     rec["loaded"] = run.get("loaded")
     rec["verdict"] = report.get("verdict")
+    rec["verdictReason"] = report.get("verdictReason")
     eps = run.get("entryPoints") or []
     de = next((e for e in eps if e.get("name") == "DriverEntry"), None)
     if not run.get("loaded"):
@@ -108,6 +109,7 @@ summary = {
     "driversWithUnmodeledCalls": sum(1 for r in records if r.get("unmodeledCalls")),
     "topUnmodeled": [{"function": fn, "drivers": c, "calls": calls[fn]} for fn, c in hits.most_common(30)],
     "totalSeconds": round(sum(r["seconds"] for r in records), 1),
+    "verdicts": dict(collections.Counter(r.get("verdict") or "(tool error)" for r in records).most_common()),
 }
 failed = [r for r in records if "toolError" not in r and r.get("driverEntry", {}).get("kind") != "returned" and r.get("loaded")]
 fhits = collections.Counter(u["function"] for r in failed for u in r.get("unmodeledCalls", []))
@@ -133,5 +135,11 @@ print("loaded drivers whose DriverEntry did not return: %d (%d of them hit no un
     len(failed), summary["notReturnedWithoutUnmodeledCalls"]))
 for t in summary["topUnmodeledWhereDriverEntryDidNotReturn"]:
     print("  %-60s %4d" % (t["function"], t["drivers"]))
+print("verdicts: " + ", ".join("%s %d" % kc for kc in summary["verdicts"].items()))
+for r in records:
+    if r.get("verdict") == "inconclusive":
+        print("  inconclusive  %-32s %s" % (r["file"], (r.get("verdictReason") or "")[:150]))
+slow = sorted(records, key=lambda r: -r["seconds"])[:10]
+print("slowest: " + ", ".join("%s %.2f s" % (r["file"], r["seconds"]) for r in slow))
 print("total tool time: %.1f s; results: %s" % (summary["totalSeconds"], out))
 PY
