@@ -30,6 +30,9 @@ extension JSONReport {
             ("unmodeledCalls", .array(run.fallbacks.sorted { $0.key < $1.key }.map {
                 .object([("function", .string($0.key)), ("count", .int($0.value))])
             })),
+            ("stubCalls", .array(run.stubCalls.sorted { $0.key < $1.key }.map {
+                .object([("function", .string($0.key)), ("count", .int($0.value))])
+            })),
         ])
     }
 
@@ -56,6 +59,7 @@ extension JSONReport {
                          ("returnValue", .string(hex(call.returnValue))),
                          ("site", .string(hex(call.site))),
                          ("modeled", .bool(call.modeled)),
+                         ("stub", .bool(call.stub)),
                          ("notes", .array(call.notes.map(JSONValue.string)))])
             })),
             ("findings", .array(entry.findings.map(finding))),

@@ -36,6 +36,7 @@ public enum DriverRunner {
         runEntryPoints(file, name: name, options: options, session: session, into: &result)
         result.debugOutput = session.kernel.debugOutput
         result.fallbacks = session.kernel.fallbackHits
+        result.stubCalls = session.kernel.stubHits
         session.close()
         return session
     }

@@ -62,6 +62,8 @@ public struct RunResult: Sendable {
     public var debugOutput: [String]
     /// Unmodeled imports called, by name, with counts.
     public var fallbacks: [String: Int]
+    /// Calls answered by a handler registered as a stub (qualified name → count).
+    public var stubCalls: [String: Int] = [:]
 
     /// Every run-time finding of every entry point.
     public var findings: [Finding] { entryPoints.flatMap(\.findings) }

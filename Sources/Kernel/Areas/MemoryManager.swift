@@ -6,27 +6,27 @@ import Memory
 /// a code page is stopped by the SLAT with HVCI on and really patches the
 /// code with HVCI off.
 enum MemoryManagerArea {
-    static let handlers: [String: KernelHandler] = [
-        "IoAllocateMdl": { try allocateMdl($0) },
-        "IoFreeMdl": { _ in 0 },
-        "MmBuildMdlForNonPagedPool": { try buildMdl($0) },
-        "MmProbeAndLockPages": { try buildMdl($0) },
-        "MmUnlockPages": { _ in 0 },
-        "MmMapLockedPagesSpecifyCache": { try mapLocked($0, priority: $0.arg(5), specifyCache: true) },
-        "MmMapLockedPages": { try mapLocked($0, priority: 0, specifyCache: false) },
-        "MmUnmapLockedPages": { try unmapLocked($0) },
-        "MmProtectMdlSystemAddress": { try protectMdl($0) },
-        "ZwAllocateVirtualMemory": { try allocateVirtual($0) },
-        "NtAllocateVirtualMemory": { try allocateVirtual($0) },
-        "ZwFreeVirtualMemory": { try freeVirtual($0) },
-        "NtFreeVirtualMemory": { try freeVirtual($0) },
-        "MmIsAddressValid": { call in call.kernel.memory.frame(of: try call.arg(0)) != nil ? 1 : 0 },
-        "MmGetPhysicalAddress": { call in
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("IoAllocateMdl") { try allocateMdl($0) },
+        .ntoskrnl("IoFreeMdl", .stub("MDLs live in the kernel heap and are not freed")) { _ in 0 },
+        .ntoskrnl("MmBuildMdlForNonPagedPool") { try buildMdl($0) },
+        .ntoskrnl("MmProbeAndLockPages") { try buildMdl($0) },
+        .ntoskrnl("MmUnlockPages", .stub("pages are never paged out, so nothing is unlocked")) { _ in 0 },
+        .ntoskrnl("MmMapLockedPagesSpecifyCache") { try mapLocked($0, priority: $0.arg(5), specifyCache: true) },
+        .ntoskrnl("MmMapLockedPages") { try mapLocked($0, priority: 0, specifyCache: false) },
+        .ntoskrnl("MmUnmapLockedPages") { try unmapLocked($0) },
+        .ntoskrnl("MmProtectMdlSystemAddress") { try protectMdl($0) },
+        .ntoskrnl("ZwAllocateVirtualMemory") { try allocateVirtual($0) },
+        .ntoskrnl("NtAllocateVirtualMemory") { try allocateVirtual($0) },
+        .ntoskrnl("ZwFreeVirtualMemory") { try freeVirtual($0) },
+        .ntoskrnl("NtFreeVirtualMemory") { try freeVirtual($0) },
+        .ntoskrnl("MmIsAddressValid") { call in call.kernel.memory.frame(of: try call.arg(0)) != nil ? 1 : 0 },
+        .ntoskrnl("MmGetPhysicalAddress") { call in
             let va = try call.arg(0)
             guard let pfn = call.kernel.memory.frame(of: va) else { return 0 }
             return pfn << 12 | (va & 0xFFF)
         },
-        "MmGetSystemRoutineAddress": { call in
+        .ntoskrnl("MmGetSystemRoutineAddress") { call in
             guard let name = try call.kernel.readUnicodeString(call.arg(0)) else { return 0 }
             call.note(name)
             return try call.kernel.resolve(module: "ntoskrnl.exe", function: name)

@@ -5,26 +5,26 @@
 /// events a driver writes go nowhere — exactly what happens on Windows when no
 /// trace session listens.
 enum WmiArea {
-    static let handlers: [String: KernelHandler] = [
-        "IoWMIOpenBlock": { try openBlock($0) },
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("IoWMIOpenBlock") { try openBlock($0) },
         // (DataBlockObject, …): no block object can exist, since IoWMIOpenBlock never opens one.
-        "IoWMIQueryAllData": { _ in UInt64(wmiGuidNotFound) },
-        "IoWMIQueryAllDataMultiple": { _ in UInt64(wmiGuidNotFound) },
-        "IoWMIQuerySingleInstance": { _ in UInt64(wmiGuidNotFound) },
-        "IoWMISetSingleInstance": { _ in UInt64(wmiGuidNotFound) },
-        "IoWMIExecuteMethod": { _ in UInt64(wmiGuidNotFound) },
+        .ntoskrnl("IoWMIQueryAllData", .stub("no WMI data providers: every GUID is not found")) { _ in UInt64(wmiGuidNotFound) },
+        .ntoskrnl("IoWMIQueryAllDataMultiple", .stub("no WMI data providers: every GUID is not found")) { _ in UInt64(wmiGuidNotFound) },
+        .ntoskrnl("IoWMIQuerySingleInstance", .stub("no WMI data providers: every GUID is not found")) { _ in UInt64(wmiGuidNotFound) },
+        .ntoskrnl("IoWMISetSingleInstance", .stub("no WMI data providers: every GUID is not found")) { _ in UInt64(wmiGuidNotFound) },
+        .ntoskrnl("IoWMIExecuteMethod", .stub("no WMI data providers: every GUID is not found")) { _ in UInt64(wmiGuidNotFound) },
         // A driver registering (or deregistering) as a WMI provider: accepted; no consumer asks.
-        "IoWMIRegistrationControl": { _ in UInt64(NTStatus.success) },
-        "EtwRegister": { try register($0, handleArgument: 3) },
-        "EtwRegisterClassicProvider": { try register($0, handleArgument: 4) },
-        "EtwUnregister": { _ in UInt64(NTStatus.success) },
-        "EtwEventEnabled": { _ in 0 },
-        "EtwProviderEnabled": { _ in 0 },
-        "EtwWrite": { _ in UInt64(NTStatus.success) },
-        "EtwWriteEx": { _ in UInt64(NTStatus.success) },
-        "EtwWriteTransfer": { _ in UInt64(NTStatus.success) },
-        "EtwWriteString": { _ in UInt64(NTStatus.success) },
-        "EtwSetInformation": { _ in UInt64(NTStatus.success) },
+        .ntoskrnl("IoWMIRegistrationControl", .stub("WMI registrations are not tracked")) { _ in UInt64(NTStatus.success) },
+        .ntoskrnl("EtwRegister") { try register($0, handleArgument: 3) },
+        .ntoskrnl("EtwRegisterClassicProvider") { try register($0, handleArgument: 4) },
+        .ntoskrnl("EtwUnregister", .stub("ETW providers are not tracked")) { _ in UInt64(NTStatus.success) },
+        .ntoskrnl("EtwEventEnabled", .stub("no ETW session listens")) { _ in 0 },
+        .ntoskrnl("EtwProviderEnabled", .stub("no ETW session listens")) { _ in 0 },
+        .ntoskrnl("EtwWrite", .stub("ETW events are not recorded")) { _ in UInt64(NTStatus.success) },
+        .ntoskrnl("EtwWriteEx", .stub("ETW events are not recorded")) { _ in UInt64(NTStatus.success) },
+        .ntoskrnl("EtwWriteTransfer", .stub("ETW events are not recorded")) { _ in UInt64(NTStatus.success) },
+        .ntoskrnl("EtwWriteString", .stub("ETW events are not recorded")) { _ in UInt64(NTStatus.success) },
+        .ntoskrnl("EtwSetInformation", .stub("ETW providers are not tracked")) { _ in UInt64(NTStatus.success) },
     ]
 
     /// STATUS_WMI_GUID_NOT_FOUND.

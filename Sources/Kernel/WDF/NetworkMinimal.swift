@@ -5,32 +5,34 @@
 /// (Areas/Network.swift) once the export table lists one; until then
 /// WdfLoaderArea contributes these handlers.
 enum NetworkMinimalArea {
-    static let handlers: [String: KernelHandler] = [
+    static let handlers: [KernelExport] = [
         // FwpsInjectionHandleCreate0(AddressFamily, Flags, *InjectionHandle)
-        "FwpsInjectionHandleCreate0": { try writeHandle($0, out: $0.arg(2), kind: "InjectionHandle") },
-        "FwpsInjectionHandleDestroy0": { _ in UInt64(NTStatus.success) },
+        .fwpkclnt("FwpsInjectionHandleCreate0") { try writeHandle($0, out: $0.arg(2), kind: "InjectionHandle") },
+        .fwpkclnt("FwpsInjectionHandleDestroy0", .stub("WFP objects are not tracked")) { _ in UInt64(NTStatus.success) },
         // FwpmEngineOpen0(ServerName, AuthnService, AuthIdentity, Session, *EngineHandle)
-        "FwpmEngineOpen0": { try writeHandle($0, out: $0.arg(4), kind: "FwpmEngine") },
-        "FwpmEngineClose0": { call in
+        .fwpkclnt("FwpmEngineOpen0") { try writeHandle($0, out: $0.arg(4), kind: "FwpmEngine") },
+        .fwpkclnt("FwpmEngineClose0") { call in
             call.kernel.handles.close(try call.arg(0))
             return UInt64(NTStatus.success)
         },
-        "FwpmTransactionBegin0": { _ in UInt64(NTStatus.success) },
-        "FwpmTransactionCommit0": { _ in UInt64(NTStatus.success) },
-        "FwpmTransactionAbort0": { _ in UInt64(NTStatus.success) },
+        .fwpkclnt("FwpmTransactionBegin0", .stub("no filter engine: transactions do nothing")) { _ in UInt64(NTStatus.success) },
+        .fwpkclnt("FwpmTransactionCommit0", .stub("no filter engine: transactions do nothing")) { _ in UInt64(NTStatus.success) },
+        .fwpkclnt("FwpmTransactionAbort0", .stub("no filter engine: transactions do nothing")) { _ in UInt64(NTStatus.success) },
         // FwpsCalloutRegister0(DeviceObject, Callout, *CalloutId)
-        "FwpsCalloutRegister0": { try writeId($0, out: $0.arg(2)) },
+        .fwpkclnt("FwpsCalloutRegister0") { try writeId($0, out: $0.arg(2)) },
         // FwpmCalloutAdd0 / FwpmFilterAdd0(EngineHandle, Object, SecurityDescriptor, *Id)
-        "FwpmCalloutAdd0": { try writeId($0, out: $0.arg(3), width: 4) },
-        "FwpmFilterAdd0": { try writeId($0, out: $0.arg(3)) },
-        "FwpmSubLayerAdd0": { _ in UInt64(NTStatus.success) },
-        "FwpsCalloutUnregisterByKey0": { _ in UInt64(NTStatus.success) },
-        "FwpmCalloutDeleteByKey0": { _ in UInt64(NTStatus.success) },
-        "FwpmFilterDeleteByKey0": { _ in UInt64(NTStatus.success) },
-        "FwpmSubLayerDeleteByKey0": { _ in UInt64(NTStatus.success) },
+        .fwpkclnt("FwpmCalloutAdd0") { try writeId($0, out: $0.arg(3), width: 4) },
+        .fwpkclnt("FwpmFilterAdd0") { try writeId($0, out: $0.arg(3)) },
+        .fwpkclnt("FwpmSubLayerAdd0", .stub("no filter engine: sublayers are not kept")) { _ in UInt64(NTStatus.success) },
+        .fwpkclnt("FwpsCalloutUnregisterByKey0", .stub("no callout table: any key unregisters")) { _ in UInt64(NTStatus.success) },
+        // FwpsCalloutUnregisterById0(CalloutId): the model keeps no callout table, so any id unregisters.
+        .fwpkclnt("FwpsCalloutUnregisterById0", .stub("no callout table: any id unregisters")) { _ in UInt64(NTStatus.success) },
+        .fwpkclnt("FwpmCalloutDeleteByKey0", .stub("no filter engine: nothing to delete")) { _ in UInt64(NTStatus.success) },
+        .fwpkclnt("FwpmFilterDeleteByKey0", .stub("no filter engine: nothing to delete")) { _ in UInt64(NTStatus.success) },
+        .fwpkclnt("FwpmSubLayerDeleteByKey0", .stub("no filter engine: nothing to delete")) { _ in UInt64(NTStatus.success) },
         // NdisAllocateNetBufferListPool(NdisHandle, Parameters) → NDIS_HANDLE
-        "NdisAllocateNetBufferListPool": { call in try call.kernel.heap.allocate(0x40, name: "NBL pool") },
-        "NdisFreeNetBufferListPool": { _ in 0 },
+        .ndis("NdisAllocateNetBufferListPool") { call in try call.kernel.heap.allocate(0x40, name: "NBL pool") },
+        .ndis("NdisFreeNetBufferListPool", .stub("NBL pools live in the kernel heap and are not freed")) { _ in 0 },
     ]
 
     static func writeHandle(_ call: KernelCall, out: UInt64, kind: String) throws -> UInt64 {
