@@ -18,6 +18,12 @@ enum MemoryManagerArea {
         .ntoskrnl("MmProtectMdlSystemAddress") { try protectMdl($0) },
         .ntoskrnl("ZwAllocateVirtualMemory") { try allocateVirtual($0) },
         .ntoskrnl("NtAllocateVirtualMemory") { try allocateVirtual($0) },
+        // NTSTATUS ZwProtectVirtualMemory(HANDLE, PVOID *BaseAddress, PSIZE_T RegionSize, ULONG NewProtect, PULONG OldProtect)
+        .ntoskrnl("ZwProtectVirtualMemory") { try protectVirtual($0) },
+        .ntoskrnl("NtProtectVirtualMemory") { try protectVirtual($0) },
+        // NTSTATUS MmCopyMemory(PVOID TargetAddress, MM_COPY_ADDRESS SourceAddress, SIZE_T NumberOfBytes, ULONG Flags,
+        //                       PSIZE_T NumberOfBytesTransferred)
+        .ntoskrnl("MmCopyMemory") { try copyMemory($0) },
         .ntoskrnl("ZwFreeVirtualMemory") { try freeVirtual($0) },
         .ntoskrnl("NtFreeVirtualMemory") { try freeVirtual($0) },
         .ntoskrnl("MmIsAddressValid") { call in call.kernel.memory.frame(of: try call.arg(0)) != nil ? 1 : 0 },

@@ -25,6 +25,10 @@ enum PoolArea {
         .ntoskrnl("MmAllocateContiguousMemory") { try contiguous($0, size: $0.arg(0)) },
         .ntoskrnl("MmAllocateContiguousMemorySpecifyCache") { try contiguous($0, size: $0.arg(0)) },
         .ntoskrnl("MmAllocateContiguousMemorySpecifyCacheNode") { try contiguous($0, size: $0.arg(0)) },
+        // PVOID MmAllocateContiguousNodeMemory(SIZE_T NumberOfBytes, PHYSICAL_ADDRESS LowestAcceptableAddress,
+        //     PHYSICAL_ADDRESS HighestAcceptableAddress, PHYSICAL_ADDRESS BoundaryAddressMultiple, ULONG Protect,
+        //     NODE_REQUIREMENT PreferredNode)
+        .ntoskrnl("MmAllocateContiguousNodeMemory") { try contiguousNode($0) },
         .ntoskrnl("MmFreeContiguousMemory") { try free($0, $0.arg(0)) },
         .ntoskrnl("MmFreeContiguousMemorySpecifyCache") { try free($0, $0.arg(0)) },
         .ntoskrnl("MmAllocateNonCachedMemory") { try contiguous($0, size: $0.arg(0)) },
@@ -78,6 +82,24 @@ enum PoolArea {
             fix: "use MmAllocateContiguousNodeMemory with PAGE_READWRITE",
             details: [(key: "poolType", value: "NonPagedPool")])
         return try call.kernel.allocatePool(size: size, tag: 0, poolType: 0, executable: true)
+    }
+
+    /// MmAllocateContiguousNodeMemory: Protect must be PAGE_READWRITE or PAGE_EXECUTE_READWRITE,
+    /// optionally with PAGE_NOCACHE (0x200) or PAGE_WRITECOMBINE (0x400). An executable
+    /// Protect is DV 0x2001 with Protect as the third parameter.
+    static func contiguousNode(_ call: KernelCall) throws -> UInt64 {
+        let size = try call.arg(0), protect = try call.arg32(4)
+        call.note("\(size) bytes, \(DriverVerifier.protectionName(protect))")
+        let executable = DriverVerifier.isExecutable(protection: protect)
+        if executable {
+            try call.kernel.verifierViolation(
+                call, subcode: 0x2001, title: "executable page protection (\(DriverVerifier.protectionName(protect)))",
+                p3: UInt64(protect), p4: nil, fix: "pass PAGE_READWRITE (optionally | PAGE_NOCACHE) as Protect",
+                details: [(key: "protection", value: DriverVerifier.protectionName(protect))])
+        }
+        let base = protect & 0xFF, cache = protect & ~0xFF
+        guard base == 0x04 || base == 0x40, cache & ~0x600 == 0, cache != 0x600 else { return 0 }
+        return try call.kernel.allocatePool(size: size, tag: 0, poolType: executable ? 0 : 0x200, executable: executable)
     }
 
     static func free(_ call: KernelCall, _ address: UInt64) throws -> UInt64 {
