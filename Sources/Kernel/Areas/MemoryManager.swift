@@ -8,10 +8,10 @@ import Memory
 enum MemoryManagerArea {
     static let handlers: [KernelExport] = [
         .ntoskrnl("IoAllocateMdl") { try allocateMdl($0) },
-        .ntoskrnl("IoFreeMdl", .stub("MDLs live in the kernel heap and are not freed")) { _ in 0 },
+        .ntoskrnl("IoFreeMdl") { try freeMdl($0) },
         .ntoskrnl("MmBuildMdlForNonPagedPool") { try buildMdl($0) },
         .ntoskrnl("MmProbeAndLockPages") { try buildMdl($0) },
-        .ntoskrnl("MmUnlockPages", .stub("pages are never paged out, so nothing is unlocked")) { _ in 0 },
+        .ntoskrnl("MmUnlockPages") { try unlockPages($0) },
         .ntoskrnl("MmMapLockedPagesSpecifyCache") { try mapLocked($0, priority: $0.arg(5), specifyCache: true) },
         .ntoskrnl("MmMapLockedPages") { try mapLocked($0, priority: 0, specifyCache: false) },
         .ntoskrnl("MmUnmapLockedPages") { try unmapLocked($0) },
@@ -131,6 +131,33 @@ enum MemoryManagerArea {
                 site: call.site))
             return
         }
+    }
+
+    /// MmUnlockPages(Mdl): the pages are no longer locked; a system mapping made for the MDL
+    /// (MDL_MAPPED_TO_SYSTEM_VA) goes with them, as MmUnlockPages unmaps it.
+    static func unlockPages(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel, mdl = try call.arg(0)
+        let flags = try kernel.readU16(mdl + UInt64(Layout.MDL.mdlFlags))
+        if flags & Layout.MDL.mappedToSystemVa != 0, let base = kernel.objects.mdlMappings.removeValue(forKey: mdl) {
+            try? kernel.memory.free(base)
+            call.note("system mapping 0x\(String(base, radix: 16)) unmapped")
+        }
+        try kernel.writeU16(mdl + UInt64(Layout.MDL.mdlFlags), flags & ~(Layout.MDL.pagesLocked | Layout.MDL.mappedToSystemVa))
+        return 0
+    }
+
+    /// IoFreeMdl(Mdl): the MDL is retired (its header cleared, so a use after free reads an
+    /// empty MDL); a system mapping still open is a driver bug, noted and released. The
+    /// kernel heap does not reuse the bytes.
+    static func freeMdl(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel, mdl = try call.arg(0)
+        guard mdl != 0 else { return 0 }
+        if let base = kernel.objects.mdlMappings.removeValue(forKey: mdl) {
+            try? kernel.memory.free(base)
+            call.note("MDL freed while still mapped at 0x\(String(base, radix: 16))")
+        }
+        try kernel.fill(mdl, count: Int(mdlHeaderSize))
+        return 0
     }
 
     /// MmUnmapLockedPages(BaseAddress, Mdl).
