@@ -29,7 +29,7 @@ public struct KernelModule: Hashable, Sendable, CustomStringConvertible {
 /// `grep -rn '"ExAllocatePool"' Sources/Kernel` finds the module and handler:
 ///
 ///     .ntoskrnl("ExFreePool") { try free($0, $0.arg(0)) },
-///     .ntoskrnl("EtwWrite", .stub("ETW events are not recorded")) { _ in 0 },
+///     .ntoskrnl("EtwWrite") { _ in 0 }.stub("ETW events are not recorded"),
 public struct KernelExport: Sendable {
     /// Modelled: the handler reads its arguments and does what the DDI documents
     /// (or the function takes no arguments and returns the model's own state).
@@ -56,6 +56,11 @@ public struct KernelExport: Sendable {
         self.handler = handler
     }
 
+    /// A model registered from `file` (`#filePath` of the area).
+    init(_ module: KernelModule, _ name: String, _ file: String, _ handler: @escaping KernelHandler) {
+        self.init(module, name, .modelled, file: file, handler)
+    }
+
     /// "ntoskrnl.exe!ExAllocatePoolWithTag"
     public var qualifiedName: String { module.name + "!" + name }
 
@@ -78,95 +83,33 @@ public struct KernelExport: Sendable {
     }
 }
 
-/// One factory per module, each in two forms: a model (`.ntoskrnl("Name") { … }`)
-/// and a stub with its reason (`.ntoskrnl("Name", .stub("why")) { … }`).
+/// One factory per module: `.ntoskrnl("Name") { … }` registers a model; `.stub("why")`
+/// after the handler turns it into a stub with its reason.
 extension KernelExport {
-    static func ntoskrnl(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.ntoskrnl, name, .modelled, file: file, handler)
-    }
-
-    static func ntoskrnl(_ name: String, _ status: Status, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.ntoskrnl, name, status, file: file, handler)
-    }
-
-    static func hal(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.hal, name, .modelled, file: file, handler)
-    }
-
-    static func hal(_ name: String, _ status: Status, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.hal, name, status, file: file, handler)
-    }
-
-    static func fltmgr(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.fltmgr, name, .modelled, file: file, handler)
-    }
-
-    static func fltmgr(_ name: String, _ status: Status, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.fltmgr, name, status, file: file, handler)
-    }
-
-    static func ndis(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.ndis, name, .modelled, file: file, handler)
-    }
-
-    static func ndis(_ name: String, _ status: Status, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.ndis, name, status, file: file, handler)
-    }
-
-    static func fwpkclnt(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.fwpkclnt, name, .modelled, file: file, handler)
-    }
-
-    static func fwpkclnt(_ name: String, _ status: Status, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.fwpkclnt, name, status, file: file, handler)
-    }
-
-    static func wdfldr(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.wdfldr, name, .modelled, file: file, handler)
-    }
-
-    static func wdfldr(_ name: String, _ status: Status, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.wdfldr, name, status, file: file, handler)
-    }
-
-    static func ksecdd(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.ksecdd, name, .modelled, file: file, handler)
-    }
-
-    static func ksecdd(_ name: String, _ status: Status, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.ksecdd, name, status, file: file, handler)
-    }
-
-    static func cng(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.cng, name, .modelled, file: file, handler)
-    }
-
-    static func cng(_ name: String, _ status: Status, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.cng, name, status, file: file, handler)
-    }
-
+    static func ntoskrnl(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> Self { Self(.ntoskrnl, name, file, handler) }
+    static func hal(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> Self { Self(.hal, name, file, handler) }
+    static func fltmgr(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> Self { Self(.fltmgr, name, file, handler) }
+    static func ndis(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> Self { Self(.ndis, name, file, handler) }
+    static func fwpkclnt(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> Self { Self(.fwpkclnt, name, file, handler) }
+    static func wdfldr(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> Self { Self(.wdfldr, name, file, handler) }
+    static func ksecdd(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> Self { Self(.ksecdd, name, file, handler) }
+    static func cng(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> Self { Self(.cng, name, file, handler) }
     /// An entry of the KMDF function table (WDFFUNCENUM name).
-    static func kmdf(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.kmdf, name, .modelled, file: file, handler)
-    }
+    static func kmdf(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) -> Self { Self(.kmdf, name, file, handler) }
 
-    static func kmdf(_ name: String, _ status: Status, file: String = #filePath, _ handler: @escaping KernelHandler) -> KernelExport {
-        KernelExport(.kmdf, name, status, file: file, handler)
+    /// The same registration, marked as a stub: its handler ignores the arguments
+    /// and returns a fixed value, for the one-line `reason` given.
+    func stub(_ reason: String) -> KernelExport {
+        KernelExport(module, name, .stub(reason), file: file, handler)
     }
 }
 
-/// Collects registrations in areas that build their list in code (families of
-/// names made in a loop, long tables split by topic). Same spelling as the
-/// array-literal form: `list.ntoskrnl("memcpy") { try copy($0) }`.
+/// Collects registrations in areas that build their list in code, in the same
+/// spelling as the array-literal form: `list.ntoskrnl("memcpy") { try copy($0) }`.
 struct ExportList {
     private(set) var exports: [KernelExport] = []
 
     mutating func ntoskrnl(_ name: String, file: String = #filePath, _ handler: @escaping KernelHandler) {
-        exports.append(KernelExport(.ntoskrnl, name, .modelled, file: file, handler))
-    }
-
-    mutating func ntoskrnl(_ name: String, _ status: KernelExport.Status, file: String = #filePath,
-                           _ handler: @escaping KernelHandler) {
-        exports.append(KernelExport(.ntoskrnl, name, status, file: file, handler))
+        exports.append(.ntoskrnl(name, file: file, handler))
     }
 }

@@ -15,7 +15,7 @@ extension CallbacksArea {
         },
         .ntoskrnl("CmCallbackGetKeyObjectID") { try cmKeyObjectId($0) },
         .ntoskrnl("CmCallbackGetKeyObjectIDEx") { try cmKeyObjectId($0) },
-        .ntoskrnl("CmCallbackReleaseKeyObjectIDEx", .stub("the model keeps no object-ID references for registry callbacks")) { _ in 0 },
+        .ntoskrnl("CmCallbackReleaseKeyObjectIDEx") { _ in 0 }.stub("the model keeps no object-ID references for registry callbacks"),
         .ntoskrnl("ObRegisterCallbacks") { try obRegister($0) },
         .ntoskrnl("ObUnRegisterCallbacks") { call in
             if call.kernel.callbackState.objectCallbacks.removeValue(forKey: try call.arg(0)) == nil {

@@ -59,11 +59,11 @@ enum ExceptionsArea {
         .ntoskrnl("RtlVirtualUnwind") { call in try virtualUnwind(call) },
         .ntoskrnl("RtlUnwind") { call in try unwind(call, contextRecord: 0) },
         .ntoskrnl("RtlUnwindEx") { call in try unwind(call, contextRecord: try call.arg(4)) },
-        .ntoskrnl("__C_specific_handler", .stub("only the OS exception dispatcher calls it; the model's dispatcher walks scope tables itself")) { call in
+        .ntoskrnl("__C_specific_handler") { call in
             // Only the OS dispatcher calls it; the model's dispatcher walks scope tables itself.
             call.note("called directly by driver code: returns ExceptionContinueSearch")
             return 1
-        },
+        }.stub("only the OS exception dispatcher calls it; the model's dispatcher walks scope tables itself"),
         // The kernel stack is committed: nothing to probe. __chkstk keeps every register, RAX included.
         .ntoskrnl("__chkstk") { call in try call.kernel.engine.read(.rax) },
         // ReactOS' (and NT's) kernel _purecall raises STATUS_NOT_IMPLEMENTED; unhandled that is 0x1E.

@@ -42,7 +42,7 @@ enum ExecutiveArea {
             state.baseIncrements[target] = increment
             return UInt64(UInt32(bitPattern: old))
         },
-        .ntoskrnl("KeSetIdealProcessorThread", .stub("one CPU: there is no other processor to prefer")) { _ in 0 },
+        .ntoskrnl("KeSetIdealProcessorThread") { _ in 0 }.stub("one CPU: there is no other processor to prefer"),
         .ntoskrnl("KeQueryBasePriorityThread") { call in
             UInt64(UInt32(bitPattern: executiveState(call.kernel).baseIncrements[try call.arg(0)] ?? 0))
         },

@@ -46,10 +46,10 @@ enum FilterManagerArea {
             return 0
         },
         // FltSendMessage(Filter, *ClientPort, …): no user-mode client ever connects in the model.
-        .fltmgr("FltSendMessage", .stub("no user-mode client ever connects, so every port is disconnected")) { call in
+        .fltmgr("FltSendMessage") { call in
             call.note("no client connected")
             return UInt64(FilterStatus.portDisconnected)
-        },
+        }.stub("no user-mode client ever connects, so every port is disconnected"),
         .fltmgr("FltGetRoutineAddress") { call in
             let name = try call.kernel.readCString(call.arg(0), maxLength: 256)
             call.note(name)
@@ -70,7 +70,7 @@ enum FilterManagerArea {
             try call.kernel.writeU64(call.arg(0), 0)
             return 0
         },
-        .fltmgr("FltDeletePushLock", .stub("a push lock holds no resources to release")) { _ in 0 },
+        .fltmgr("FltDeletePushLock") { _ in 0 }.stub("a push lock holds no resources to release"),
         .fltmgr("FltAcquirePushLockExclusive") { try acquirePushLock($0, exclusive: true) },
         .fltmgr("FltAcquirePushLockExclusiveEx") { try acquirePushLock($0, exclusive: true) },
         .fltmgr("FltAcquirePushLockShared") { try acquirePushLock($0, exclusive: false) },
@@ -81,7 +81,7 @@ enum FilterManagerArea {
         .fltmgr("FltEnumerateInstances") { try enumerateInstances($0) },
         .fltmgr("FltGetFilterInformation") { try filterInformation($0) },
         // FltGetVolumeFromInstance(Instance, *RetVolume): the model's filters have no instances.
-        .fltmgr("FltGetVolumeFromInstance", .stub("the model attaches no instances to volumes")) { _ in UInt64(NTStatus.invalidParameter) },
+        .fltmgr("FltGetVolumeFromInstance") { _ in UInt64(NTStatus.invalidParameter) }.stub("the model attaches no instances to volumes"),
         .fltmgr("FltParseFileName") { try parseFileName($0) },
         .fltmgr("FltAllocatePoolAlignedWithTag") { call in
             // (Instance, PoolType, NumberOfBytes, Tag): ordinary pool (DV checks the pool type).

@@ -25,7 +25,7 @@ enum IoManagerArea {
                 ? UInt64(NTStatus.objectNameNotFound) : UInt64(NTStatus.success)
         },
         // What an unset MajorFunction slot points at: completes the IRP as invalid.
-        .ntoskrnl("IopInvalidDeviceRequest", .stub("returns STATUS_INVALID_DEVICE_REQUEST without completing the IRP")) { _ in UInt64(NTStatus.invalidDeviceRequest) },
+        .ntoskrnl("IopInvalidDeviceRequest") { _ in UInt64(NTStatus.invalidDeviceRequest) }.stub("returns STATUS_INVALID_DEVICE_REQUEST without completing the IRP"),
     ]
 
     /// IoCreateDevice(DriverObject, DeviceExtensionSize, DeviceName, DeviceType,

@@ -7,7 +7,7 @@
 enum IrpArea {
     static let handlers: [KernelExport] = [
         .ntoskrnl("IoAllocateIrp") { call in try allocateIrp(call.kernel, stackSize: Int(call.arg32(0) & 0xFF)) },
-        .ntoskrnl("IoFreeIrp", .stub("IRPs are not tracked, so nothing is freed")) { _ in 0 },
+        .ntoskrnl("IoFreeIrp") { _ in 0 }.stub("IRPs are not tracked, so nothing is freed"),
         .ntoskrnl("IoReuseIrp") { call in
             try call.kernel.writeU32(call.arg(0) &+ UInt64(Layout.IRP.ioStatusStatus), call.arg32(1))
             return 0
@@ -27,7 +27,7 @@ enum IrpArea {
         .ntoskrnl("IofCompleteRequest") { call in try completeRequest(call) },
         .ntoskrnl("IoCompleteRequest") { call in try completeRequest(call) },
         .ntoskrnl("IoSetCompletionRoutineEx") { call in try setCompletionRoutineEx(call) },
-        .ntoskrnl("PoStartNextPowerIrp", .stub("no power IRP queue in the model")) { _ in 0 },
+        .ntoskrnl("PoStartNextPowerIrp") { _ in 0 }.stub("no power IRP queue in the model"),
         .ntoskrnl("IoCancelIrp") { call in
             try call.kernel.writeU8(call.arg(0) &+ UInt64(Layout.IRP.cancel), 1)
             return 0 // no cancel routine was set by anyone the model knows
@@ -40,7 +40,7 @@ enum IrpArea {
         .ntoskrnl("IoGetAttachedDevice") { call in try top(call.kernel, of: call.arg(0)) },
         .ntoskrnl("IoGetAttachedDeviceReference") { call in try top(call.kernel, of: call.arg(0)) },
         .ntoskrnl("IoGetDeviceAttachmentBaseRef") { call in try call.arg(0) },
-        .ntoskrnl("IoGetLowerDeviceObject", .stub("the driver's devices have no lower device in the model")) { _ in 0 },
+        .ntoskrnl("IoGetLowerDeviceObject") { _ in 0 }.stub("the driver's devices have no lower device in the model"),
         .ntoskrnl("IoAttachDeviceToDeviceStack") { call in try attach(call.kernel, source: call.arg(0), target: call.arg(1)) },
         .ntoskrnl("IoAttachDeviceToDeviceStackSafe") { call in
             let top = try attach(call.kernel, source: call.arg(0), target: call.arg(1))
@@ -71,7 +71,7 @@ enum IrpArea {
             try call.kernel.writeBytes(call.arg(3), try call.kernel.readBytes(name, count: Layout.UnicodeString.size))
             return UInt64(NTStatus.success)
         },
-        .ntoskrnl("IoSetDeviceInterfaceState", .stub("device interfaces are not tracked")) { _ in UInt64(NTStatus.success) },
+        .ntoskrnl("IoSetDeviceInterfaceState") { _ in UInt64(NTStatus.success) }.stub("device interfaces are not tracked"),
         .ntoskrnl("IoGetDeviceProperty") { call in
             // (DeviceObject, Property, BufferLength, PropertyBuffer, ResultLength*): nothing is known about the PDO.
             try call.kernel.writeU32(call.arg(4), 0)

@@ -14,12 +14,7 @@ extension MemoryManagerArea {
         let oldOut = try call.arg(4)
         let base = try kernel.readU64(baseAddress), size = try kernel.readU64(sizeAddress)
         call.note("0x\(String(base, radix: 16)), \(size) bytes, \(DriverVerifier.protectionName(protection))")
-        if DriverVerifier.isExecutable(protection: protection) {
-            try kernel.verifierViolation(
-                call, subcode: 0x2001, title: "executable page protection (\(DriverVerifier.protectionName(protection)))",
-                p3: UInt64(protection), p4: nil, fix: "keep the memory PAGE_READWRITE or PAGE_READONLY; never make it executable",
-                details: [(key: "protection", value: DriverVerifier.protectionName(protection))])
-        }
+        try kernel.checkPageProtection(call, protection, fix: "keep the memory PAGE_READWRITE or PAGE_READONLY; never make it executable")
         guard let rights = rights(for: protection) else { return UInt64(AreaStatus.invalidPageProtection) }
         let start = base & ~0xFFF
         let (end, overflow) = base.addingReportingOverflow(size)

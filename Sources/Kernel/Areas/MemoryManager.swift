@@ -186,12 +186,7 @@ enum MemoryManagerArea {
     static func protectMdl(_ call: KernelCall) throws -> UInt64 {
         let kernel = call.kernel, mdl = try call.arg(0), protection = try call.arg32(1)
         call.note(DriverVerifier.protectionName(protection))
-        if DriverVerifier.isExecutable(protection: protection) {
-            try kernel.verifierViolation(
-                call, subcode: 0x2001, title: "executable page protection (\(DriverVerifier.protectionName(protection)))",
-                p3: UInt64(protection), p4: nil, fix: "ask for PAGE_READWRITE or PAGE_READONLY",
-                details: [(key: "protection", value: DriverVerifier.protectionName(protection))])
-        }
+        try kernel.checkPageProtection(call, protection, fix: "ask for PAGE_READWRITE or PAGE_READONLY")
         guard let base = kernel.objects.mdlMappings[mdl], let rights = rights(for: protection) else {
             return UInt64(NTStatus.invalidParameter)
         }
@@ -206,12 +201,7 @@ enum MemoryManagerArea {
         let baseAddress = try call.arg(1), sizeAddress = try call.arg(3), protection = try call.arg32(5)
         let size = try kernel.readU64(sizeAddress)
         call.note("\(size) bytes, \(DriverVerifier.protectionName(protection))")
-        if DriverVerifier.isExecutable(protection: protection) {
-            try kernel.verifierViolation(
-                call, subcode: 0x2001, title: "executable page protection (\(DriverVerifier.protectionName(protection)))",
-                p3: UInt64(protection), p4: nil, fix: "ask for PAGE_READWRITE; never allocate executable memory from a driver",
-                details: [(key: "protection", value: DriverVerifier.protectionName(protection))])
-        }
+        try kernel.checkPageProtection(call, protection, fix: "ask for PAGE_READWRITE; never allocate executable memory from a driver")
         guard size > 0, size <= PoolArea.maxAllocation, let rights = rights(for: protection) else {
             return UInt64(NTStatus.invalidParameter)
         }

@@ -17,11 +17,11 @@ enum PoolArea {
         .ntoskrnl("ExFreePool") { try free($0, $0.arg(0)) },
         .ntoskrnl("ExFreePoolWithTag") { try free($0, $0.arg(0)) },
         .ntoskrnl("ExInitializeNPagedLookasideList") { try initializeNPagedLookaside($0) },
-        .ntoskrnl("ExDeleteNPagedLookasideList", .stub("lookaside lists are not tracked")) { _ in 0 },
-        .ntoskrnl("ExInitializePagedLookasideList", .stub("lookaside lists are not tracked (paged pool is never executable)")) { _ in 0 },
-        .ntoskrnl("ExDeletePagedLookasideList", .stub("lookaside lists are not tracked")) { _ in 0 },
+        .ntoskrnl("ExDeleteNPagedLookasideList") { _ in 0 }.stub("lookaside lists are not tracked"),
+        .ntoskrnl("ExInitializePagedLookasideList") { _ in 0 }.stub("lookaside lists are not tracked (paged pool is never executable)"),
+        .ntoskrnl("ExDeletePagedLookasideList") { _ in 0 }.stub("lookaside lists are not tracked"),
         .ntoskrnl("ExInitializeLookasideListEx") { try initializeLookasideEx($0) },
-        .ntoskrnl("ExDeleteLookasideListEx", .stub("lookaside lists are not tracked")) { _ in 0 },
+        .ntoskrnl("ExDeleteLookasideListEx") { _ in 0 }.stub("lookaside lists are not tracked"),
         .ntoskrnl("MmAllocateContiguousMemory") { try contiguous($0, size: $0.arg(0)) },
         .ntoskrnl("MmAllocateContiguousMemorySpecifyCache") { try contiguous($0, size: $0.arg(0)) },
         .ntoskrnl("MmAllocateContiguousMemorySpecifyCacheNode") { try contiguous($0, size: $0.arg(0)) },
@@ -91,12 +91,7 @@ enum PoolArea {
         let size = try call.arg(0), protect = try call.arg32(4)
         call.note("\(size) bytes, \(DriverVerifier.protectionName(protect))")
         let executable = DriverVerifier.isExecutable(protection: protect)
-        if executable {
-            try call.kernel.verifierViolation(
-                call, subcode: 0x2001, title: "executable page protection (\(DriverVerifier.protectionName(protect)))",
-                p3: UInt64(protect), p4: nil, fix: "pass PAGE_READWRITE (optionally | PAGE_NOCACHE) as Protect",
-                details: [(key: "protection", value: DriverVerifier.protectionName(protect))])
-        }
+        try call.kernel.checkPageProtection(call, protect, fix: "pass PAGE_READWRITE (optionally | PAGE_NOCACHE) as Protect")
         let base = protect & 0xFF, cache = protect & ~0xFF
         guard base == 0x04 || base == 0x40, cache & ~0x600 == 0, cache != 0x600 else { return 0 }
         return try call.kernel.allocatePool(size: size, tag: 0, poolType: executable ? 0 : 0x200, executable: executable)

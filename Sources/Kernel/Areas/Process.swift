@@ -45,9 +45,9 @@ enum ProcessArea {
             let process = try call.kernel.readU64(try nonNull(call) &+ UInt64(Layout.EThread.process))
             return process == call.kernel.processor.process ? 1 : 0
         },
-        .ntoskrnl("PsIsThreadTerminating", .stub("no thread of the model ever terminates")) { _ in 0 },
+        .ntoskrnl("PsIsThreadTerminating") { _ in 0 }.stub("no thread of the model ever terminates"),
         .ntoskrnl("PsGetProcessExitTime") { _ in 0 },
-        .ntoskrnl("PsIsProcessBeingDebugged", .stub("no process is debugged in the model")) { _ in 0 },
+        .ntoskrnl("PsIsProcessBeingDebugged") { _ in 0 }.stub("no process is debugged in the model"),
         .ntoskrnl("PsGetVersion") { try getVersion($0) },
         .ntoskrnl("KeStackAttachProcess") { try attach($0, process: $0.arg(0), apcState: $0.arg(1)) },
         .ntoskrnl("KeUnstackDetachProcess") { try detach($0, apcState: $0.arg(0)) },
@@ -65,7 +65,7 @@ enum ProcessArea {
             try call.kernel.writeU32(out, UInt32(truncatingIfNeeded: try sessionId(call, process: process)))
             return UInt64(NTStatus.success)
         },
-        .ntoskrnl("IoIs32bitProcess", .stub("every caller is a 64-bit process in the model")) { _ in 0 },
+        .ntoskrnl("IoIs32bitProcess") { _ in 0 }.stub("every caller is a 64-bit process in the model"),
         .ntoskrnl("ZwOpenProcess") { try openProcess($0) },
         .ntoskrnl("NtOpenProcess") { try openProcess($0) },
         .ntoskrnl("ZwOpenThread") { try openThread($0) },
@@ -75,7 +75,7 @@ enum ProcessArea {
         .ntoskrnl("PsAcquireProcessExitSynchronization") { call in
             try call.kernel.obModel().process(at: try call.arg(0)) == nil ? UInt64(NTStatus.invalidParameter) : 0
         },
-        .ntoskrnl("PsReleaseProcessExitSynchronization", .stub("process exit is never synchronised in the model")) { _ in 0 },
+        .ntoskrnl("PsReleaseProcessExitSynchronization") { _ in 0 }.stub("process exit is never synchronised in the model"),
     ]
 
     /// The pointer argument 0, which Windows dereferences without checking: NULL is a page fault.

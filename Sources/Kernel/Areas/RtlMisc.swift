@@ -17,9 +17,9 @@ enum RtlMiscArea {
         .ksecdd("BCryptGenRandom") { try genRandom($0) },
         .ntoskrnl("RtlAnsiCharToUnicodeChar") { try ansiCharToUnicode($0) },
         // No kernel debugger is attached: disabling it succeeds, changing its options reports it inactive.
-        .ntoskrnl("KdDisableDebugger", .stub("no kernel debugger: nothing changes")) { _ in UInt64(NTStatus.success) },
-        .ntoskrnl("KdEnableDebugger", .stub("no kernel debugger: nothing changes")) { _ in UInt64(NTStatus.success) },
-        .ntoskrnl("KdChangeOption", .stub("no kernel debugger: always STATUS_DEBUGGER_INACTIVE")) { _ in UInt64(MiscStatus.debuggerInactive) },
+        .ntoskrnl("KdDisableDebugger") { _ in UInt64(NTStatus.success) }.stub("no kernel debugger: nothing changes"),
+        .ntoskrnl("KdEnableDebugger") { _ in UInt64(NTStatus.success) }.stub("no kernel debugger: nothing changes"),
+        .ntoskrnl("KdChangeOption") { _ in UInt64(MiscStatus.debuggerInactive) }.stub("no kernel debugger: always STATUS_DEBUGGER_INACTIVE"),
         .ntoskrnl("PoSetPowerState") { try setPowerState($0) },
         .ntoskrnl("RtlImageNtHeader") { call in try ntHeader(call.kernel, base: call.arg(0)) ?? 0 },
         // RtlPcToFileHeader(PcValue, *BaseOfImage): the DllBase of the loaded module (PsLoadedModuleList)

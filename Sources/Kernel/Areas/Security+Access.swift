@@ -12,11 +12,11 @@ extension SecurityArea {
             try captureSubject(call.kernel, into: call.arg(2), process: process == 0 ? call.kernel.obCurrentProcess() : process)
             return 0
         },
-        .ntoskrnl("SeReleaseSubjectContext", .stub("subject contexts hold no references in the model")) { _ in 0 },
-        .ntoskrnl("SeLockSubjectContext", .stub("one thread: subject contexts need no lock")) { _ in 0 },
-        .ntoskrnl("SeUnlockSubjectContext", .stub("one thread: subject contexts need no lock")) { _ in 0 },
+        .ntoskrnl("SeReleaseSubjectContext") { _ in 0 }.stub("subject contexts hold no references in the model"),
+        .ntoskrnl("SeLockSubjectContext") { _ in 0 }.stub("one thread: subject contexts need no lock"),
+        .ntoskrnl("SeUnlockSubjectContext") { _ in 0 }.stub("one thread: subject contexts need no lock"),
         .ntoskrnl("SeCreateAccessState") { try createAccessState($0) },
-        .ntoskrnl("SeDeleteAccessState", .stub("access states hold no references in the model")) { _ in 0 },
+        .ntoskrnl("SeDeleteAccessState") { _ in 0 }.stub("access states hold no references in the model"),
         .ntoskrnl("SeAccessCheck") { try accessCheck($0) },
         .ntoskrnl("SeSinglePrivilegeCheck") { call in
             guard try call.arg32(1) & 0xFF != 0 else { return 1 } // KernelMode

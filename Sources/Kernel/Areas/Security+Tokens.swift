@@ -18,7 +18,7 @@ extension SecurityArea {
             return token
         },
         .ntoskrnl("PsDereferencePrimaryToken") { call in _ = try ObjectsArea.dereference(call, call.arg(0)); return 0 },
-        .ntoskrnl("PsReferenceImpersonationToken", .stub("no thread impersonates in the model")) { _ in 0 }, // no thread impersonates
+        .ntoskrnl("PsReferenceImpersonationToken") { _ in 0 }.stub("no thread impersonates in the model"), // no thread impersonates
         .ntoskrnl("PsDereferenceImpersonationToken") { call in
             if try call.arg(0) != 0 { _ = try ObjectsArea.dereference(call, call.arg(0)) }
             return 0
@@ -64,8 +64,8 @@ extension SecurityArea {
             guard let token = try token(call, 0) else { return 0 }
             return token.groups.contains { $0.sid == .administrators && $0.attributes & 0x4 != 0 } ? 1 : 0
         },
-        .ntoskrnl("SeTokenIsRestricted", .stub("no token is restricted in the model")) { _ in 0 },
-        .ntoskrnl("SeTokenIsWriteRestricted", .stub("no token is restricted in the model")) { _ in 0 },
+        .ntoskrnl("SeTokenIsRestricted") { _ in 0 }.stub("no token is restricted in the model"),
+        .ntoskrnl("SeTokenIsWriteRestricted") { _ in 0 }.stub("no token is restricted in the model"),
         .ntoskrnl("SeTokenType") { call in UInt64(try token(call, 0)?.type ?? 1) },
         .ntoskrnl("SeQueryAuthenticationIdToken") { call in
             guard let token = try token(call, 0) else { return UInt64(NTStatus.invalidParameter) }

@@ -589,8 +589,8 @@ extension SynchronizationArea {
             try store(call, address, value)
             return 0
         },
-        .ntoskrnl("ExGetExclusiveWaiterCount", .stub("one thread: nobody ever waits")) { _ in 0 },
-        .ntoskrnl("ExGetSharedWaiterCount", .stub("one thread: nobody ever waits")) { _ in 0 },
+        .ntoskrnl("ExGetExclusiveWaiterCount") { _ in 0 }.stub("one thread: nobody ever waits"),
+        .ntoskrnl("ExGetSharedWaiterCount") { _ in 0 }.stub("one thread: nobody ever waits"),
         // These return the current thread's Win32Thread: NULL for a system thread.
         .ntoskrnl("ExEnterCriticalRegionAndAcquireResourceExclusive") { call in
             enterCriticalRegion(call)
@@ -680,7 +680,7 @@ extension SynchronizationArea {
         .ntoskrnl("ExReleasePushLockEx") { try releasePushLock($0, exclusive: nil) },
         .ntoskrnl("ExfReleasePushLock") { try releasePushLock($0, exclusive: nil) },
         // Nobody waits on a push lock in a one-thread model.
-        .ntoskrnl("ExfUnblockPushLock", .stub("one thread: nobody ever waits on a push lock")) { _ in 0 },
-        .ntoskrnl("ExfTryToWakePushLock", .stub("one thread: nobody ever waits on a push lock")) { _ in 0 },
+        .ntoskrnl("ExfUnblockPushLock") { _ in 0 }.stub("one thread: nobody ever waits on a push lock"),
+        .ntoskrnl("ExfTryToWakePushLock") { _ in 0 }.stub("one thread: nobody ever waits on a push lock"),
     ]
 }

@@ -49,7 +49,7 @@ enum TimeArea {
             return tickCount(call.kernel) & 0xFFFF_FFFF
         },
         .ntoskrnl("KeQueryTimeIncrement") { _ in UInt64(timeIncrement) },
-        .ntoskrnl("ExSetTimerResolution", .stub("the clock keeps its one resolution")) { _ in UInt64(timeIncrement) },
+        .ntoskrnl("ExSetTimerResolution") { _ in UInt64(timeIncrement) }.stub("the clock keeps its one resolution"),
         // KeQueryPerformanceCounter(PerformanceFrequency): 10 MHz, the interrupt time.
         .hal("KeQueryPerformanceCounter") { call in
             try tick(call.kernel)

@@ -8,23 +8,23 @@ enum WmiArea {
     static let handlers: [KernelExport] = [
         .ntoskrnl("IoWMIOpenBlock") { try openBlock($0) },
         // (DataBlockObject, …): no block object can exist, since IoWMIOpenBlock never opens one.
-        .ntoskrnl("IoWMIQueryAllData", .stub("no WMI data providers: every GUID is not found")) { _ in UInt64(wmiGuidNotFound) },
-        .ntoskrnl("IoWMIQueryAllDataMultiple", .stub("no WMI data providers: every GUID is not found")) { _ in UInt64(wmiGuidNotFound) },
-        .ntoskrnl("IoWMIQuerySingleInstance", .stub("no WMI data providers: every GUID is not found")) { _ in UInt64(wmiGuidNotFound) },
-        .ntoskrnl("IoWMISetSingleInstance", .stub("no WMI data providers: every GUID is not found")) { _ in UInt64(wmiGuidNotFound) },
-        .ntoskrnl("IoWMIExecuteMethod", .stub("no WMI data providers: every GUID is not found")) { _ in UInt64(wmiGuidNotFound) },
+        .ntoskrnl("IoWMIQueryAllData") { _ in UInt64(wmiGuidNotFound) }.stub("no WMI data providers: every GUID is not found"),
+        .ntoskrnl("IoWMIQueryAllDataMultiple") { _ in UInt64(wmiGuidNotFound) }.stub("no WMI data providers: every GUID is not found"),
+        .ntoskrnl("IoWMIQuerySingleInstance") { _ in UInt64(wmiGuidNotFound) }.stub("no WMI data providers: every GUID is not found"),
+        .ntoskrnl("IoWMISetSingleInstance") { _ in UInt64(wmiGuidNotFound) }.stub("no WMI data providers: every GUID is not found"),
+        .ntoskrnl("IoWMIExecuteMethod") { _ in UInt64(wmiGuidNotFound) }.stub("no WMI data providers: every GUID is not found"),
         // A driver registering (or deregistering) as a WMI provider: accepted; no consumer asks.
-        .ntoskrnl("IoWMIRegistrationControl", .stub("WMI registrations are not tracked")) { _ in UInt64(NTStatus.success) },
+        .ntoskrnl("IoWMIRegistrationControl") { _ in UInt64(NTStatus.success) }.stub("WMI registrations are not tracked"),
         .ntoskrnl("EtwRegister") { try register($0, handleArgument: 3) },
         .ntoskrnl("EtwRegisterClassicProvider") { try register($0, handleArgument: 4) },
-        .ntoskrnl("EtwUnregister", .stub("ETW providers are not tracked")) { _ in UInt64(NTStatus.success) },
-        .ntoskrnl("EtwEventEnabled", .stub("no ETW session listens")) { _ in 0 },
-        .ntoskrnl("EtwProviderEnabled", .stub("no ETW session listens")) { _ in 0 },
-        .ntoskrnl("EtwWrite", .stub("ETW events are not recorded")) { _ in UInt64(NTStatus.success) },
-        .ntoskrnl("EtwWriteEx", .stub("ETW events are not recorded")) { _ in UInt64(NTStatus.success) },
-        .ntoskrnl("EtwWriteTransfer", .stub("ETW events are not recorded")) { _ in UInt64(NTStatus.success) },
-        .ntoskrnl("EtwWriteString", .stub("ETW events are not recorded")) { _ in UInt64(NTStatus.success) },
-        .ntoskrnl("EtwSetInformation", .stub("ETW providers are not tracked")) { _ in UInt64(NTStatus.success) },
+        .ntoskrnl("EtwUnregister") { _ in UInt64(NTStatus.success) }.stub("ETW providers are not tracked"),
+        .ntoskrnl("EtwEventEnabled") { _ in 0 }.stub("no ETW session listens"),
+        .ntoskrnl("EtwProviderEnabled") { _ in 0 }.stub("no ETW session listens"),
+        .ntoskrnl("EtwWrite") { _ in UInt64(NTStatus.success) }.stub("ETW events are not recorded"),
+        .ntoskrnl("EtwWriteEx") { _ in UInt64(NTStatus.success) }.stub("ETW events are not recorded"),
+        .ntoskrnl("EtwWriteTransfer") { _ in UInt64(NTStatus.success) }.stub("ETW events are not recorded"),
+        .ntoskrnl("EtwWriteString") { _ in UInt64(NTStatus.success) }.stub("ETW events are not recorded"),
+        .ntoskrnl("EtwSetInformation") { _ in UInt64(NTStatus.success) }.stub("ETW providers are not tracked"),
     ]
 
     /// STATUS_WMI_GUID_NOT_FOUND.

@@ -11,7 +11,7 @@ enum WdfDeviceFunctions {
             call.note("SDDL \(sddl ?? "(none)")")
             return try allocateInit(kernel, control: true).address
         },
-        .kmdf("WdfControlDeviceInitSetShutdownNotification", .stub("no shutdown ever happens in a run")) { _ in 0 },
+        .kmdf("WdfControlDeviceInitSetShutdownNotification") { _ in 0 }.stub("no shutdown ever happens in a run"),
         .kmdf("WdfControlFinishInitializing") { call in
             let device = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")
             try clearInitializing(call.kernel, device["deviceObject"])
@@ -69,17 +69,17 @@ enum WdfDeviceFunctions {
             call.note((try? call.kernel.readUnicodeString(call.arg(2))).flatMap { $0 } ?? "")
             return UInt64(NTStatus.success)
         },
-        .kmdf("WdfDeviceInitSetDeviceClass", .stub("device classes are not tracked")) { _ in 0 },
-        .kmdf("WdfDeviceInitSetPowerPolicyEventCallbacks", .stub("no power policy: the device stays in D0")) { _ in 0 },
-        .kmdf("WdfDeviceInitSetPowerPolicyOwnership", .stub("no power policy: the device stays in D0")) { _ in 0 },
-        .kmdf("WdfDeviceInitSetPowerNotPageable", .stub("no power transitions in a run")) { _ in 0 },
-        .kmdf("WdfDeviceInitSetPowerPageable", .stub("no power transitions in a run")) { _ in 0 },
-        .kmdf("WdfDeviceInitSetPowerInrush", .stub("no power transitions in a run")) { _ in 0 },
+        .kmdf("WdfDeviceInitSetDeviceClass") { _ in 0 }.stub("device classes are not tracked"),
+        .kmdf("WdfDeviceInitSetPowerPolicyEventCallbacks") { _ in 0 }.stub("no power policy: the device stays in D0"),
+        .kmdf("WdfDeviceInitSetPowerPolicyOwnership") { _ in 0 }.stub("no power policy: the device stays in D0"),
+        .kmdf("WdfDeviceInitSetPowerNotPageable") { _ in 0 }.stub("no power transitions in a run"),
+        .kmdf("WdfDeviceInitSetPowerPageable") { _ in 0 }.stub("no power transitions in a run"),
+        .kmdf("WdfDeviceInitSetPowerInrush") { _ in 0 }.stub("no power transitions in a run"),
         .kmdf("WdfDeviceInitSetIoInCallerContextCallback") { call in try initBlock(call, 1).inCallerContext = call.arg(2); return 0 },
-        .kmdf("WdfDeviceInitAssignWdmIrpPreprocessCallback", .stub("IRPs go to the queues directly; the preprocess callback is not called")) { _ in UInt64(NTStatus.success) },
-        .kmdf("WdfDeviceInitSetReleaseHardwareOrderOnFailure", .stub("start never fails in a run")) { _ in 0 },
-        .kmdf("WdfFdoInitSetFilter", .stub("device stacks are not modelled")) { _ in 0 },
-        .kmdf("WdfFdoInitSetEventCallbacks", .stub("device stacks are not modelled")) { _ in 0 },
+        .kmdf("WdfDeviceInitAssignWdmIrpPreprocessCallback") { _ in UInt64(NTStatus.success) }.stub("IRPs go to the queues directly; the preprocess callback is not called"),
+        .kmdf("WdfDeviceInitSetReleaseHardwareOrderOnFailure") { _ in 0 }.stub("start never fails in a run"),
+        .kmdf("WdfFdoInitSetFilter") { _ in 0 }.stub("device stacks are not modelled"),
+        .kmdf("WdfFdoInitSetEventCallbacks") { _ in 0 }.stub("device stacks are not modelled"),
         .kmdf("WdfFdoInitWdmGetPhysicalDevice") { call in try initBlock(call, 1).physicalDevice },
         .kmdf("WdfDeviceCreate") { try create($0) },
         .kmdf("WdfDeviceWdmGetDeviceObject") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")["deviceObject"] },
@@ -113,28 +113,28 @@ enum WdfDeviceFunctions {
             call.note("interface {\(guid.map { String(format2: $0) }.joined())}")
             return UInt64(NTStatus.success)
         },
-        .kmdf("WdfDeviceSetDeviceInterfaceState", .stub("device interfaces are not tracked")) { _ in 0 },
-        .kmdf("WdfDeviceSetDeviceInterfaceStateEx", .stub("device interfaces are not tracked")) { _ in 0 },
-        .kmdf("WdfDeviceRetrieveDeviceInterfaceString", .stub("device interfaces are not tracked; the string is left untouched")) { _ in UInt64(NTStatus.success) },
+        .kmdf("WdfDeviceSetDeviceInterfaceState") { _ in 0 }.stub("device interfaces are not tracked"),
+        .kmdf("WdfDeviceSetDeviceInterfaceStateEx") { _ in 0 }.stub("device interfaces are not tracked"),
+        .kmdf("WdfDeviceRetrieveDeviceInterfaceString") { _ in UInt64(NTStatus.success) }.stub("device interfaces are not tracked; the string is left untouched"),
         .kmdf("WdfDeviceConfigureRequestDispatching") { call in
             let device = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")
             _ = try call.kernel.wdfObject(call.arg(2), call, kind: "WDFQUEUE")
             device.values["queue:\(try call.arg32(3))"] = try call.arg(2)
             return UInt64(NTStatus.success)
         },
-        .kmdf("WdfDeviceSetPnpCapabilities", .stub("PnP capabilities are not tracked")) { _ in 0 },
-        .kmdf("WdfDeviceSetPowerCapabilities", .stub("power capabilities are not tracked")) { _ in 0 },
-        .kmdf("WdfDeviceSetFailed", .stub("device failure is not tracked")) { _ in 0 },
-        .kmdf("WdfDeviceSetStaticStopRemove", .stub("stop/remove never happens in a run")) { _ in 0 },
-        .kmdf("WdfDeviceSetCharacteristics", .stub("device characteristics are not tracked")) { _ in 0 },
+        .kmdf("WdfDeviceSetPnpCapabilities") { _ in 0 }.stub("PnP capabilities are not tracked"),
+        .kmdf("WdfDeviceSetPowerCapabilities") { _ in 0 }.stub("power capabilities are not tracked"),
+        .kmdf("WdfDeviceSetFailed") { _ in 0 }.stub("device failure is not tracked"),
+        .kmdf("WdfDeviceSetStaticStopRemove") { _ in 0 }.stub("stop/remove never happens in a run"),
+        .kmdf("WdfDeviceSetCharacteristics") { _ in 0 }.stub("device characteristics are not tracked"),
         .kmdf("WdfDeviceGetCharacteristics") { call in
             let device = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")
             return UInt64(try call.kernel.readU32(device["deviceObject"] + UInt64(Layout.DeviceObject.characteristics)))
         },
-        .kmdf("WdfDeviceAssignS0IdleSettings", .stub("no power policy: the device stays in D0")) { _ in UInt64(NTStatus.success) },
-        .kmdf("WdfDeviceAssignSxWakeSettings", .stub("no power policy: the device stays in D0")) { _ in UInt64(NTStatus.success) },
-        .kmdf("WdfDeviceGetDevicePnpState", .stub("every device is started (WdfDevStatePnpStarted)")) { _ in 0x119 }, // WdfDevStatePnpStarted
-        .kmdf("WdfDeviceGetDevicePowerState", .stub("every device is in D0 (WdfDevStatePowerD0)")) { _ in 0x307 }, // WdfDevStatePowerD0
+        .kmdf("WdfDeviceAssignS0IdleSettings") { _ in UInt64(NTStatus.success) }.stub("no power policy: the device stays in D0"),
+        .kmdf("WdfDeviceAssignSxWakeSettings") { _ in UInt64(NTStatus.success) }.stub("no power policy: the device stays in D0"),
+        .kmdf("WdfDeviceGetDevicePnpState") { _ in 0x119 }.stub("every device is started (WdfDevStatePnpStarted)"), // WdfDevStatePnpStarted
+        .kmdf("WdfDeviceGetDevicePowerState") { _ in 0x307 }.stub("every device is in D0 (WdfDevStatePowerD0)"), // WdfDevStatePowerD0
         .kmdf("WdfDeviceOpenRegistryKey") { call in
             try WdfSupportFunctions.openKey(call, path: call.kernel.configuration.registryPath + "\\Device Parameters",
                                             attributes: call.arg(4), out: call.arg(5))

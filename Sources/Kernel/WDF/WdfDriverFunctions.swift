@@ -13,14 +13,14 @@ enum WdfDriverFunctions {
             let major = try call.kernel.readU32(params + 4), minor = try call.kernel.readU32(params + 8)
             return major == 1 && minor <= WdfLoaderArea.frameworkMinorVersion ? 1 : 0
         },
-        .kmdf("WdfDriverRetrieveVersionString", .stub("the string is left untouched")) { _ in UInt64(NTStatus.success) },
+        .kmdf("WdfDriverRetrieveVersionString") { _ in UInt64(NTStatus.success) }.stub("the string is left untouched"),
         .kmdf("WdfDriverOpenParametersRegistryKey") { call in
             try WdfSupportFunctions.openKey(call, path: call.kernel.configuration.registryPath + "\\Parameters",
                                             attributes: call.arg(3), out: call.arg(4))
         },
-        .kmdf("WdfDriverMiniportUnload", .stub("miniport unload is not modelled")) { _ in 0 },
-        .kmdf("WdfDriverRegisterTraceInfo", .stub("WPP tracing is not recorded")) { _ in UInt64(NTStatus.success) },
-        .kmdf("WdfDriverErrorReportApiMissing", .stub("missing-API reports are not recorded")) { _ in UInt64(NTStatus.success) },
+        .kmdf("WdfDriverMiniportUnload") { _ in 0 }.stub("miniport unload is not modelled"),
+        .kmdf("WdfDriverRegisterTraceInfo") { _ in UInt64(NTStatus.success) }.stub("WPP tracing is not recorded"),
+        .kmdf("WdfDriverErrorReportApiMissing") { _ in UInt64(NTStatus.success) }.stub("missing-API reports are not recorded"),
     ]
 
     /// WdfDriverCreate(Globals, DriverObject, RegistryPath, DriverAttributes, DriverConfig, *Driver).

@@ -10,16 +10,16 @@
 enum WdfLoaderArea {
     static let handlers: [KernelExport] = [
         .wdfldr("WdfVersionBind") { try bind($0) },
-        .wdfldr("WdfVersionUnbind", .stub("binding state is kept for the whole session")) { call in
+        .wdfldr("WdfVersionUnbind") { call in
             call.note("unbind")
             return UInt64(NTStatus.success)
-        },
-        .wdfldr("WdfVersionBindClass", .stub("class extensions (USB, SPB, …) are not modelled: STATUS_NOT_SUPPORTED")) { call in
+        }.stub("binding state is kept for the whole session"),
+        .wdfldr("WdfVersionBindClass") { call in
             // Class extensions (e.g. the USB or SPB class libraries) are not modeled.
             call.note("class extension binding not modeled")
             return UInt64(NTStatus.notSupported)
-        },
-        .wdfldr("WdfVersionUnbindClass", .stub("class extensions are not modelled")) { _ in UInt64(NTStatus.success) },
+        }.stub("class extensions (USB, SPB, …) are not modelled: STATUS_NOT_SUPPORTED"),
+        .wdfldr("WdfVersionUnbindClass") { _ in UInt64(NTStatus.success) }.stub("class extensions are not modelled"),
     ]
 
     /// The framework the model stands for.

@@ -57,7 +57,7 @@ enum WdfObjectFunctions {
             try call.kernel.writeU64(call.arg(2), object.handle)
             return UInt64(NTStatus.success)
         },
-        .kmdf("WdfObjectQuery", .stub("custom object interfaces are not modelled: STATUS_NOT_SUPPORTED")) { _ in UInt64(NTStatus.notSupported) },
+        .kmdf("WdfObjectQuery") { _ in UInt64(NTStatus.notSupported) }.stub("custom object interfaces are not modelled: STATUS_NOT_SUPPORTED"),
         // WdfStringCreate(Globals, UnicodeString, StringAttributes, *String)
         .kmdf("WdfStringCreate") { call in
             let kernel = call.kernel
@@ -111,12 +111,12 @@ enum WdfObjectFunctions {
             let file = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFFILEOBJECT")
             return file["fileObject"] == 0 ? 0 : file["fileObject"] + UInt64(Layout.FileObject.fileName)
         },
-        .kmdf("WdfFileObjectGetFlags", .stub("file objects carry no flags in the model")) { _ in 0 },
-        .kmdf("WdfVerifierDbgBreakPoint", .stub("no debugger to break into")) { _ in 0 },
+        .kmdf("WdfFileObjectGetFlags") { _ in 0 }.stub("file objects carry no flags in the model"),
+        .kmdf("WdfVerifierDbgBreakPoint") { _ in 0 }.stub("no debugger to break into"),
         .kmdf("WdfVerifierKeBugCheck") { call in
             throw KernelStop.bugCheck(code: try call.arg32(1), parameters: [try call.arg(2), try call.arg(3), try call.arg(4), try call.arg(5)],
                                       site: call.returnAddress)
         },
-        .kmdf("WdfGetTriageInfo", .stub("no triage data block")) { _ in 0 },
+        .kmdf("WdfGetTriageInfo") { _ in 0 }.stub("no triage data block"),
     ]
 }

@@ -31,15 +31,15 @@ enum WdfQueueFunctions {
             try kernel.writeU64(call.arg(3), queue.items.remove(at: index))
             return UInt64(NTStatus.success)
         },
-        .kmdf("WdfIoQueueFindRequest", .stub("queues hold no pending requests: no more entries")) { _ in UInt64(WdfStatus.noMoreEntries) },
-        .kmdf("WdfIoQueueStart", .stub("queues are always started")) { _ in 0 },
-        .kmdf("WdfIoQueueStop", .stub("queues are always started")) { _ in 0 },
-        .kmdf("WdfIoQueueStopSynchronously", .stub("queues are always started")) { _ in 0 },
-        .kmdf("WdfIoQueueDrain", .stub("queues hold no pending requests")) { _ in 0 },
-        .kmdf("WdfIoQueueDrainSynchronously", .stub("queues hold no pending requests")) { _ in 0 },
+        .kmdf("WdfIoQueueFindRequest") { _ in UInt64(WdfStatus.noMoreEntries) }.stub("queues hold no pending requests: no more entries"),
+        .kmdf("WdfIoQueueStart") { _ in 0 }.stub("queues are always started"),
+        .kmdf("WdfIoQueueStop") { _ in 0 }.stub("queues are always started"),
+        .kmdf("WdfIoQueueStopSynchronously") { _ in 0 }.stub("queues are always started"),
+        .kmdf("WdfIoQueueDrain") { _ in 0 }.stub("queues hold no pending requests"),
+        .kmdf("WdfIoQueueDrainSynchronously") { _ in 0 }.stub("queues hold no pending requests"),
         .kmdf("WdfIoQueuePurge") { try purge($0) },
         .kmdf("WdfIoQueuePurgeSynchronously") { try purge($0) },
-        .kmdf("WdfIoQueueReadyNotify", .stub("queues hold no pending requests, so the callback never runs")) { _ in UInt64(NTStatus.success) },
+        .kmdf("WdfIoQueueReadyNotify") { _ in UInt64(NTStatus.success) }.stub("queues hold no pending requests, so the callback never runs"),
         .kmdf("WdfIoQueueGetState") { call in
             let queue = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFQUEUE")
             let count = UInt32(clamping: queue.items.count)
@@ -79,11 +79,11 @@ enum WdfQueueFunctions {
             let request = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")
             return UInt64(try call.kernel.readU8(request["irp"] + UInt64(Layout.IRP.requestorMode)))
         },
-        .kmdf("WdfRequestIsCanceled", .stub("requests are never cancelled in a run")) { _ in 0 },
-        .kmdf("WdfRequestMarkCancelable", .stub("requests are never cancelled in a run")) { _ in 0 },
-        .kmdf("WdfRequestMarkCancelableEx", .stub("requests are never cancelled in a run")) { _ in UInt64(NTStatus.success) },
-        .kmdf("WdfRequestUnmarkCancelable", .stub("requests are never cancelled in a run")) { _ in UInt64(NTStatus.success) },
-        .kmdf("WdfRequestStopAcknowledge", .stub("queues are never stopped in a run")) { _ in 0 },
+        .kmdf("WdfRequestIsCanceled") { _ in 0 }.stub("requests are never cancelled in a run"),
+        .kmdf("WdfRequestMarkCancelable") { _ in 0 }.stub("requests are never cancelled in a run"),
+        .kmdf("WdfRequestMarkCancelableEx") { _ in UInt64(NTStatus.success) }.stub("requests are never cancelled in a run"),
+        .kmdf("WdfRequestUnmarkCancelable") { _ in UInt64(NTStatus.success) }.stub("requests are never cancelled in a run"),
+        .kmdf("WdfRequestStopAcknowledge") { _ in 0 }.stub("queues are never stopped in a run"),
         .kmdf("WdfRequestRequeue") { call in
             let request = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")
             try enqueue(call.kernel, request: request, queue: request["queue"])

@@ -6,11 +6,11 @@ enum WdfSupportFunctions {
     static let handlers: [KernelExport] = [
         // WdfSpinLockCreate / WdfWaitLockCreate(Globals, Attributes, *Lock)
         .kmdf("WdfSpinLockCreate") { try createSimple($0, kind: "WDFSPINLOCK") },
-        .kmdf("WdfSpinLockAcquire", .stub("one CPU: the lock is never contended (IRQL is not raised)")) { _ in 0 },
-        .kmdf("WdfSpinLockRelease", .stub("one CPU: the lock is never contended")) { _ in 0 },
+        .kmdf("WdfSpinLockAcquire") { _ in 0 }.stub("one CPU: the lock is never contended (IRQL is not raised)"),
+        .kmdf("WdfSpinLockRelease") { _ in 0 }.stub("one CPU: the lock is never contended"),
         .kmdf("WdfWaitLockCreate") { try createSimple($0, kind: "WDFWAITLOCK") },
-        .kmdf("WdfWaitLockAcquire", .stub("one thread: the lock is never contended")) { _ in UInt64(NTStatus.success) },
-        .kmdf("WdfWaitLockRelease", .stub("one thread: the lock is never contended")) { _ in 0 },
+        .kmdf("WdfWaitLockAcquire") { _ in UInt64(NTStatus.success) }.stub("one thread: the lock is never contended"),
+        .kmdf("WdfWaitLockRelease") { _ in 0 }.stub("one thread: the lock is never contended"),
         // WdfTimerCreate / WdfWorkItemCreate / WdfDpcCreate(Globals, Config, Attributes, *Object)
         .kmdf("WdfTimerCreate") { try createWithCallback($0, kind: "WDFTIMER") },
         .kmdf("WdfWorkItemCreate") { try createWithCallback($0, kind: "WDFWORKITEM") },
@@ -25,7 +25,7 @@ enum WdfSupportFunctions {
         .kmdf("WdfTimerGetParentObject") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFTIMER").parent },
         .kmdf("WdfWorkItemEnqueue") { call in _ = try schedule(call, kind: "WDFWORKITEM", routine: "EvtWorkItem"); return 0 },
         .kmdf("WdfWorkItemGetParentObject") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFWORKITEM").parent },
-        .kmdf("WdfWorkItemFlush", .stub("work items run when the scenario runs deferred routines")) { _ in 0 },
+        .kmdf("WdfWorkItemFlush") { _ in 0 }.stub("work items run when the scenario runs deferred routines"),
         .kmdf("WdfDpcEnqueue") { call in try schedule(call, kind: "WDFDPC", routine: "EvtDpcFunc") },
         .kmdf("WdfDpcCancel") { call in
             let dpc = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDPC")
@@ -57,18 +57,18 @@ enum WdfSupportFunctions {
             call.note((try? call.kernel.readUnicodeString(call.arg(2))).flatMap { $0 } ?? "")
             return UInt64(WdfStatus.objectNameNotFound)
         },
-        .kmdf("WdfRegistryQueryValue", .stub("WDF registry keys are empty: every value is not found")) { _ in UInt64(WdfStatus.objectNameNotFound) },
-        .kmdf("WdfRegistryQueryUnicodeString", .stub("WDF registry keys are empty: every value is not found")) { _ in UInt64(WdfStatus.objectNameNotFound) },
-        .kmdf("WdfRegistryQueryString", .stub("WDF registry keys are empty: every value is not found")) { _ in UInt64(WdfStatus.objectNameNotFound) },
-        .kmdf("WdfRegistryQueryMultiString", .stub("WDF registry keys are empty: every value is not found")) { _ in UInt64(WdfStatus.objectNameNotFound) },
-        .kmdf("WdfRegistryAssignULong", .stub("WDF registry writes are not kept")) { _ in UInt64(NTStatus.success) },
-        .kmdf("WdfRegistryAssignValue", .stub("WDF registry writes are not kept")) { _ in UInt64(NTStatus.success) },
-        .kmdf("WdfRegistryAssignUnicodeString", .stub("WDF registry writes are not kept")) { _ in UInt64(NTStatus.success) },
-        .kmdf("WdfRegistryAssignString", .stub("WDF registry writes are not kept")) { _ in UInt64(NTStatus.success) },
-        .kmdf("WdfRegistryAssignMemory", .stub("WDF registry writes are not kept")) { _ in UInt64(NTStatus.success) },
-        .kmdf("WdfRegistryAssignMultiString", .stub("WDF registry writes are not kept")) { _ in UInt64(NTStatus.success) },
-        .kmdf("WdfRegistryRemoveKey", .stub("WDF registry writes are not kept")) { _ in UInt64(NTStatus.success) },
-        .kmdf("WdfRegistryRemoveValue", .stub("WDF registry writes are not kept")) { _ in UInt64(NTStatus.success) },
+        .kmdf("WdfRegistryQueryValue") { _ in UInt64(WdfStatus.objectNameNotFound) }.stub("WDF registry keys are empty: every value is not found"),
+        .kmdf("WdfRegistryQueryUnicodeString") { _ in UInt64(WdfStatus.objectNameNotFound) }.stub("WDF registry keys are empty: every value is not found"),
+        .kmdf("WdfRegistryQueryString") { _ in UInt64(WdfStatus.objectNameNotFound) }.stub("WDF registry keys are empty: every value is not found"),
+        .kmdf("WdfRegistryQueryMultiString") { _ in UInt64(WdfStatus.objectNameNotFound) }.stub("WDF registry keys are empty: every value is not found"),
+        .kmdf("WdfRegistryAssignULong") { _ in UInt64(NTStatus.success) }.stub("WDF registry writes are not kept"),
+        .kmdf("WdfRegistryAssignValue") { _ in UInt64(NTStatus.success) }.stub("WDF registry writes are not kept"),
+        .kmdf("WdfRegistryAssignUnicodeString") { _ in UInt64(NTStatus.success) }.stub("WDF registry writes are not kept"),
+        .kmdf("WdfRegistryAssignString") { _ in UInt64(NTStatus.success) }.stub("WDF registry writes are not kept"),
+        .kmdf("WdfRegistryAssignMemory") { _ in UInt64(NTStatus.success) }.stub("WDF registry writes are not kept"),
+        .kmdf("WdfRegistryAssignMultiString") { _ in UInt64(NTStatus.success) }.stub("WDF registry writes are not kept"),
+        .kmdf("WdfRegistryRemoveKey") { _ in UInt64(NTStatus.success) }.stub("WDF registry writes are not kept"),
+        .kmdf("WdfRegistryRemoveValue") { _ in UInt64(NTStatus.success) }.stub("WDF registry writes are not kept"),
     ]
 
     static func createSimple(_ call: KernelCall, kind: String) throws -> UInt64 {
