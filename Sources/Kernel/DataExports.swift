@@ -2,6 +2,9 @@
 /// …): real objects in kernel memory, so a driver dereferencing one reads
 /// something sensible instead of jumping into a trampoline.
 enum DataExports {
+    /// Where data exports are implemented, for `hvcisim apis --where`.
+    static let file = KernelExport.packageRelative(#filePath)
+
     /// name → (bytes, initial value written as little-endian UInt64 at offset 0).
     static func install(in kernel: Kernel) throws {
         let objectType = try kernel.heap.allocate(0x100, name: "OBJECT_TYPE")

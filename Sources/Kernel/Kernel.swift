@@ -67,6 +67,8 @@ public struct KernelCallRecord: Sendable, Equatable {
     /// Decoded arguments and effects ("tag 'Hook'", "\\Device\\Foo").
     public var notes: [String]
     public var modeled: Bool
+    /// The handler is registered as a stub: it ignored the arguments (see `Kernel.stubHits`).
+    public var stub: Bool = false
 }
 
 /// The NT kernel model: the exports a driver imports, the objects they
@@ -90,6 +92,8 @@ public final class Kernel {
     public internal(set) var activeCall: KernelCall?
     /// Unmodeled imports that were called, with how often.
     public internal(set) var fallbackHits: [String: Int] = [:]
+    /// Calls answered by a handler registered as a stub, by qualified name, with how often.
+    public internal(set) var stubHits: [String: Int] = [:]
     /// Called with every finding as it is recorded (the scenario keeps one timeline).
     public var onFinding: ((Finding) -> Void)?
     /// Called with one line per kernel call (`--trace`).
@@ -129,12 +133,13 @@ public final class Kernel {
     /// The address an import of `module!function` resolves to: a data object
     /// for the data exports the model knows, otherwise a trampoline slot.
     public func resolve(module: String, function: String) throws -> UInt64 {
-        if let data = objects.dataExports[function] {
+        let owner = KernelModule(module)
+        if owner == .ntoskrnl || owner == .hal, let data = objects.dataExports[function] {
             try DataExports.prepare(function, in: self)
             return data
         }
-        let handler = ExportTable.handler(module: module, function: function)
-        return try trampolines.slot(for: ExportTable.qualified(module: module, function: function), handler: handler)
+        let export = ExportTable.binding(module: module, function: function)
+        return try trampolines.slot(for: ExportTable.qualified(module: module, function: function), export: export)
     }
 
     /// The address of a trampoline slot that stops the emulation when reached:

@@ -77,6 +77,7 @@ extension Kernel {
         var result: UInt64
         do {
             if let handler = slot.handler {
+                if slot.stub { stubHits[slot.name, default: 0] += 1 }
                 result = try acting(for: call) { try handler(call) }
             } else {
                 result = unmodeled(call)
@@ -100,7 +101,8 @@ extension Kernel {
         let arguments = (0..<4).map { (try? call.arg($0)) ?? 0 }
         if calls.count < configuration.recordedCallLimit {
             calls.append(KernelCallRecord(function: slot.name, arguments: arguments, returnValue: result,
-                                          site: call.returnAddress, notes: call.notes, modeled: slot.handler != nil))
+                                          site: call.returnAddress, notes: call.notes, modeled: slot.handler != nil,
+                                          stub: slot.stub))
         }
         if let onTrace {
             let args = arguments.map { "0x" + String($0, radix: 16) }.joined(separator: ", ")

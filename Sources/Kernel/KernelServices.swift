@@ -85,7 +85,7 @@ extension Kernel {
     /// convention at the current RSP (which must point at writable stack with
     /// room above it): for tests, and for kernel code that calls its own exports.
     public func invoke(_ function: String, arguments: [UInt64]) throws -> UInt64 {
-        guard let handler = ExportTable.handlers[function] else { throw KernelSetupError.notModeled(function) }
+        guard let export = ExportTable.registrations(named: function).first else { throw KernelSetupError.notModeled(function) }
         let rsp = try engine.read(.rsp)
         for (index, value) in arguments.enumerated() {
             if index < 4 {
@@ -94,7 +94,7 @@ extension Kernel {
                 try writeU64(rsp &+ 0x28 &+ UInt64(index - 4) * 8, value)
             }
         }
-        let call = try KernelCall(kernel: self, function: "ntoskrnl.exe!" + function)
-        return try acting(for: call) { try handler(call) }
+        let call = try KernelCall(kernel: self, function: export.qualifiedName)
+        return try acting(for: call) { try export.handler(call) }
     }
 }

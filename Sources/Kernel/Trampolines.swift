@@ -12,7 +12,10 @@ final class Trampolines {
 
     struct Slot {
         var name: String
+        /// nil: the logged fallback.
         var handler: KernelHandler?
+        /// The handler is a registered stub (counted in `Kernel.stubHits`).
+        var stub = false
     }
 
     let allocation: Allocation
@@ -35,10 +38,16 @@ final class Trampolines {
     var capacity: Int { Self.pages * 0x1000 / Int(Self.slotSize) }
 
     /// The slot address for `name`, creating it on first use.
-    func slot(for name: String, handler: KernelHandler?) throws -> UInt64 {
+    func slot(for name: String, export: KernelExport?) throws -> UInt64 {
+        try slot(for: name, handler: export?.handler, stub: export?.isStub ?? false)
+    }
+
+    /// The slot address for `name`, creating it on first use (the model's own
+    /// continuation slots pass a handler that is no export).
+    func slot(for name: String, handler: KernelHandler?, stub: Bool = false) throws -> UInt64 {
         if let index = slotByName[name] { return address(of: index) }
         guard slots.count < capacity else { throw KernelSetupError.tooManyImports(capacity) }
-        slots.append(Slot(name: name, handler: handler))
+        slots.append(Slot(name: name, handler: handler, stub: stub))
         slotByName[name] = slots.count - 1
         return address(of: slots.count - 1)
     }

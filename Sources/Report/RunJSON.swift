@@ -28,7 +28,7 @@ extension JSONReport {
     static func coverage(_ coverage: Coverage) -> JSONValue {
         .object([
             ("found", .int(coverage.found)), ("run", .int(coverage.run)), ("completed", .int(coverage.completed)),
-            ("unmodeledCalls", .int(coverage.unmodeledCalls)),
+            ("unmodeledCalls", .int(coverage.unmodeledCalls)), ("stubCalls", .int(coverage.stubCalls)),
             ("entryPoints", .array(coverage.entries.map { entry in
                 .object([("name", .string(entry.name)), ("state", .string(entry.state.rawValue)),
                          ("reason", .optional(entry.reason))])
@@ -50,6 +50,9 @@ extension JSONReport {
             ("entryPoints", .array(run.entryPoints.map(entryPoint))),
             ("debugOutput", .array(run.debugOutput.map(JSONValue.string))),
             ("unmodeledCalls", .array(run.fallbacks.sorted { $0.key < $1.key }.map {
+                .object([("function", .string($0.key)), ("count", .int($0.value))])
+            })),
+            ("stubCalls", .array(run.stubCalls.sorted { $0.key < $1.key }.map {
                 .object([("function", .string($0.key)), ("count", .int($0.value))])
             })),
             ("coverage", coverage(run.coverage)),
@@ -81,6 +84,7 @@ extension JSONReport {
                          ("returnValue", .string(hex(call.returnValue))),
                          ("site", .string(hex(call.site))),
                          ("modeled", .bool(call.modeled)),
+                         ("stub", .bool(call.stub)),
                          ("notes", .array(call.notes.map(JSONValue.string)))])
             })),
             ("findings", .array(entry.findings.map(finding))),

@@ -49,7 +49,10 @@ extension TextReport {
     /// "coverage: 9 entry points found, 8 run, 7 completed", then one line per entry point that did not complete.
     static func coverageLines(_ coverage: Coverage) -> [String] {
         guard coverage.found > 0 else { return [] }
-        var lines = ["    coverage: \(coverage.found) entry point\(coverage.found == 1 ? "" : "s") found, \(coverage.run) run, \(coverage.completed) completed"]
+        let gaps = [coverage.unmodeledCalls > 0 ? "\(coverage.unmodeledCalls) unmodeled" : nil,
+                    coverage.stubCalls > 0 ? "\(coverage.stubCalls) stub" : nil].compactMap { $0 }
+        var lines = ["    coverage: \(coverage.found) entry point\(coverage.found == 1 ? "" : "s") found, \(coverage.run) run, \(coverage.completed) completed"
+                     + (gaps.isEmpty ? "" : "; kernel calls answered by no model: " + gaps.joined(separator: ", "))]
         for entry in coverage.entries where entry.state != .completed {
             lines.append("      \(entry.state == .notRun ? "not run" : "stopped"): \(entry.name) — \(entry.reason ?? "")")
         }

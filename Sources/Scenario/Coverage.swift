@@ -25,6 +25,8 @@ public struct Coverage: Sendable, Equatable {
     public var entries: [Entry] = []
     /// Calls to kernel functions the model does not implement (served by the logged fallback).
     public var unmodeledCalls = 0
+    /// Calls answered by a stub: a handler that ignores its arguments (ExportTable: `.stub`).
+    public var stubCalls = 0
 
     public var found: Int { entries.count }
     public var run: Int { entries.filter { $0.state != .notRun }.count }

@@ -40,7 +40,9 @@ public enum DriverRunner {
         runEntryPoints(file, name: name, options: options, session: session, into: &result)
         result.debugOutput = session.kernel.debugOutput
         result.fallbacks = session.kernel.fallbackHits
+        result.stubCalls = session.kernel.stubHits
         result.coverage.unmodeledCalls = result.fallbacks.values.reduce(0, +)
+        result.coverage.stubCalls = result.stubCalls.values.reduce(0, +)
         session.close()
         return session
     }

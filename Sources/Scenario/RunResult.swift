@@ -103,6 +103,8 @@ public struct RunResult: Sendable {
     public var debugOutput: [String]
     /// Unmodeled imports called, by name, with counts.
     public var fallbacks: [String: Int]
+    /// Calls answered by a handler registered as a stub (qualified name → count).
+    public var stubCalls: [String: Int] = [:]
     /// What the run exercised (entry points found, run, completed, and why not).
     public var coverage = Coverage()
 
@@ -158,8 +160,9 @@ extension RunResult {
         guard let entry = entryPoints.first(where: { $0.name == "DriverEntry" }) else {
             return "not run: DriverEntry was never called" + (loadFailure.map { " (\($0))" } ?? "")
         }
-        let gaps = Array(Set(entry.calls.filter { !$0.modeled }.map(\.function))).sorted()
-        let afterGaps = gaps.isEmpty ? "" : " after calling \(gaps.prefix(3).joined(separator: ", ")), which the kernel model does not implement"
+        let gaps = Array(Set(entry.calls.filter { !$0.modeled || $0.stub }.map(\.function))).sorted()
+        let afterGaps = gaps.isEmpty ? ""
+            : " after calling \(gaps.prefix(3).joined(separator: ", ")), which the kernel model does not implement (or only stubs)"
         switch entry.outcome {
         case .returned(let value):
             // Audit mode goes on past a fault; Windows would have stopped there. A fault of the

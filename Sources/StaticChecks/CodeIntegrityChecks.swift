@@ -89,17 +89,23 @@ public enum CodeIntegrityChecks {
                         details: [(key: "dllCharacteristics", value: hex(image.optionalHeader.dllCharacteristics))])]
     }
 
-    /// One note per imported DDI whose arguments decide executability.
+    /// One note per imported DDI of `RuntimeCheckedDDIs`; the fix text says whether
+    /// `hvcisim run` checks its arguments, reports every call, or has no check to apply.
     static func runtimeCheckedImports(_ image: PEFile) -> [Finding] {
         var seen = Set<String>()
         var findings: [Finding] = []
         for module in image.imports + image.delayImports {
             for function in module.functions {
-                guard let name = function.name, let kind = RuntimeCheckedDDIs.byName[name],
+                guard let name = function.name, let ddi = RuntimeCheckedDDIs.byName[name],
                       seen.insert(name).inserted else { continue }
-                findings.append(Finding(code: "DDI_RUNTIME_CHECK", title: "imports \(name); whether it asks for executable memory is decided at run time",
-                                        severity: .note, phase: .static,
-                                        fix: RuntimeCheckedDDIs.fix(for: kind) + "; `hvcisim run` checks the actual arguments",
+                let title: String
+                switch ddi.check {
+                case .arguments: title = "imports \(name); whether it asks for executable memory is decided at run time"
+                case .everyCall: title = "imports \(name), which returns executable memory whatever its arguments"
+                case .none: title = "imports \(name), which Microsoft lists as possibly affected by memory integrity"
+                }
+                findings.append(Finding(code: "DDI_RUNTIME_CHECK", title: title, severity: .note, phase: .static,
+                                        fix: RuntimeCheckedDDIs.note(kind: ddi.kind, check: ddi.check),
                                         details: [(key: "function", value: name), (key: "module", value: module.name)]))
             }
         }

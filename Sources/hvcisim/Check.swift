@@ -22,8 +22,8 @@ struct Check: Subcommand {
           0x2004  section alignment, or a section's start, is not a multiple of 0x1000 (error)
           0x2005  the import address table lies in an executable section (error)
           NX_COMPAT_MISSING  DllCharacteristics lacks NX_COMPAT 0x0100 (note)
-          DDI_RUNTIME_CHECK  imports a DDI whose arguments decide whether memory is executable
-                  (note; `hvcisim run` checks the arguments)
+          DDI_RUNTIME_CHECK  imports a DDI Microsoft lists as possibly affected by memory integrity
+                  (note; says whether `hvcisim run` checks its arguments — see docs/ddi-checks.md)
         Verdict per image: compatible, compatible-with-notes or incompatible.
 
         JSON: one file gives one report object; several files give {"reports": [...], \

@@ -56,7 +56,7 @@ struct HalIrpTests {
     @Test func everyHalAndIrpHandlerSurvivesGarbageArguments() throws {
         let h = try KernelHarness()
         let garbage: [UInt64] = [0, 1, 0xFFFF_FFFF_FFFF_FFFF, 0x8000_0000_0000_0000, 0x7FFF_FFFF_FFFF, 0xFFFF_F780_0000_0000]
-        for name in (HalArea.handlers.keys.sorted() + IrpArea.handlers.keys.sorted()) {
+        for name in (HalArea.handlers + IrpArea.handlers).map(\.name).sorted() {
             for value in garbage {
                 // A bad pointer is an error value (the entry point would bug check), never a trap.
                 _ = try? h.kernel.invoke(name, arguments: Array(repeating: value, count: 9))

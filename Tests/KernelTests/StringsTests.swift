@@ -189,7 +189,7 @@ struct HostileArgumentTests {
             return pool[Int(seed >> 33) % pool.count]
         }
         let names = [RegistryArea.handlers, FileArea.handlers, StringsArea.handlers, FormatArea.handlers, CRTArea.handlers]
-            .flatMap(\.keys).sorted()
+            .flatMap { $0.map(\.name) }.sorted()
         for name in names {
             for _ in 0..<12 {
                 try h.kernel.fill(zeroed, count: 0x4000)

@@ -44,7 +44,7 @@ extension KernelHarness {
     /// Calls the framework function `name` as a driver would through its table (DriverGlobals first).
     @discardableResult
     func wdf(_ name: String, _ arguments: UInt64...) throws -> UInt64 {
-        let handler = try #require(WdfFunctions.handlers[name])
+        let handler = try #require(ExportTable.lookup(.kmdf, name)).handler
         let rsp = try engine.read(.rsp)
         let all = [kernel.wdf.globals] + arguments
         for (index, value) in all.enumerated() {
@@ -127,11 +127,13 @@ struct WdfLoaderTests {
         #expect(try h.call("WdfVersionBind", 0, 0, info, out) == 0xC000_0059)
     }
 
-    @Test func modeledFunctionsAreListedInTableOrder() {
-        let names = Kernel.modeledWdfFunctions
+    @Test func everyRegisteredFunctionIsAnEntryOfTheTable() {
+        let names = WdfFunctions.handlers.map(\.name)
         #expect(names.count > 100)
-        #expect(names.contains("WDFLDR!WdfDriverCreate"))
-        #expect(names.allSatisfy { WdfFunctionTable.index[String($0.dropFirst(7))] != nil })
+        #expect(Kernel.modelledAPIs.contains { $0.qualifiedName == "wdf01000.sys!WdfDriverCreate" })
+        // A misspelt name would be dead code: no slot of the table would ever run it.
+        #expect(names.filter { WdfFunctionTable.index[$0] == nil } == [])
+        #expect(WdfFunctions.handlers.allSatisfy { $0.module == .kmdf })
     }
 }
 
@@ -227,7 +229,7 @@ struct WdfObjectModelTests {
         let child = try h.kernel.readU64(out)
         // Call WdfObjectDelete(parent) through a slot, as the driver would.
         let slot = try h.kernel.trampolines.slot(for: "test!delete") { call in
-            try WdfFunctions.handlers["WdfObjectDelete"]!(call)
+            try ExportTable.lookup(.kmdf, "WdfObjectDelete")!.handler(call)
         }
         _ = try h.run(at: slot, arguments: [h.kernel.wdf.globals, parent])
         #expect(try h.kernel.readU64(log + 8) == child)

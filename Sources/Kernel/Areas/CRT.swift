@@ -8,23 +8,23 @@ enum CRTArea {
     static let maxLength = 64 << 20
     static let minusOne = UInt64(bitPattern: -1)
 
-    static let handlers: [String: KernelHandler] = makeHandlers()
+    static let handlers: [KernelExport] = makeHandlers()
 
-    private static func makeHandlers() -> [String: KernelHandler] {
-        var t: [String: KernelHandler] = [:]
-        t["memcpy"] = { try copy($0) }
-        t["memmove"] = { try copy($0) }
-        t["memset"] = { call in
+    private static func makeHandlers() -> [KernelExport] {
+        var t = ExportList()
+        t.ntoskrnl("memcpy") { try copy($0) }
+        t.ntoskrnl("memmove") { try copy($0) }
+        t.ntoskrnl("memset") { call in
             let count = Int(min(try call.arg(2), UInt64(maxLength)))
             try fill(call.kernel, call.arg(0), count: count, pattern: [UInt8(truncatingIfNeeded: try call.arg(1))])
             return try call.arg(0)
         }
-        t["memcmp"] = { call in
+        t.ntoskrnl("memcmp") { call in
             let count = Int(min(try call.arg(2), UInt64(maxLength)))
             let a = try call.kernel.readBytes(call.arg(0), count: count), b = try call.kernel.readBytes(call.arg(1), count: count)
             return sign(compare(a, b, limit: count, fold: { $0 }))
         }
-        t["memchr"] = { call in
+        t.ntoskrnl("memchr") { call in
             let base = try call.arg(0), byte = UInt8(truncatingIfNeeded: try call.arg(1))
             let count = Int(min(try call.arg(2), UInt64(maxLength)))
             var offset = 0
@@ -37,140 +37,140 @@ enum CRTArea {
         }
 
         // Narrow strings.
-        t["strlen"] = { call in UInt64(try narrow(call, 0).count) }
-        t["strnlen"] = { call in UInt64(try narrow(call, 0, max: Int(min(try call.arg(1), UInt64(Kernel.maxStringLength)))).count) }
-        t["strcmp"] = { call in sign(compare(try narrow(call, 0), try narrow(call, 1), limit: .max, fold: { $0 })) }
-        t["strncmp"] = { call in
+        t.ntoskrnl("strlen") { call in UInt64(try narrow(call, 0).count) }
+        t.ntoskrnl("strnlen") { call in UInt64(try narrow(call, 0, max: Int(min(try call.arg(1), UInt64(Kernel.maxStringLength)))).count) }
+        t.ntoskrnl("strcmp") { call in sign(compare(try narrow(call, 0), try narrow(call, 1), limit: .max, fold: { $0 })) }
+        t.ntoskrnl("strncmp") { call in
             let n = limit(try call.arg(2))
             return sign(compare(try narrow(call, 0, max: n), try narrow(call, 1, max: n), limit: n, fold: { $0 }))
         }
-        t["_stricmp"] = { call in sign(compare(try narrow(call, 0), try narrow(call, 1), limit: .max, fold: GuestText.downcaseAnsi)) }
-        t["_strnicmp"] = { call in
+        t.ntoskrnl("_stricmp") { call in sign(compare(try narrow(call, 0), try narrow(call, 1), limit: .max, fold: GuestText.downcaseAnsi)) }
+        t.ntoskrnl("_strnicmp") { call in
             let n = limit(try call.arg(2))
             return sign(compare(try narrow(call, 0, max: n), try narrow(call, 1, max: n), limit: n, fold: GuestText.downcaseAnsi))
         }
-        t["strcpy"] = { call in
+        t.ntoskrnl("strcpy") { call in
             try call.kernel.writeBytes(call.arg(0), try narrow(call, 1) + [0])
             return try call.arg(0)
         }
-        t["strncpy"] = { call in
+        t.ntoskrnl("strncpy") { call in
             // Copies at most n bytes; pads with NULs to n; no NUL when the source is n bytes or longer.
             let n = limit(try call.arg(2))
             let source = try narrow(call, 1, max: n)
             try call.kernel.writeBytes(call.arg(0), source + [UInt8](repeating: 0, count: n - source.count))
             return try call.arg(0)
         }
-        t["strcat"] = { call in
+        t.ntoskrnl("strcat") { call in
             let destination = try call.arg(0)
             let existing = try narrow(call, 0)
             try call.kernel.writeBytes(destination &+ UInt64(existing.count), try narrow(call, 1) + [0])
             return destination
         }
-        t["strncat"] = { call in
+        t.ntoskrnl("strncat") { call in
             let destination = try call.arg(0)
             let existing = try narrow(call, 0)
             try call.kernel.writeBytes(destination &+ UInt64(existing.count), try narrow(call, 1, max: limit(try call.arg(2))) + [0])
             return destination
         }
-        t["strchr"] = { call in
+        t.ntoskrnl("strchr") { call in
             let s = try call.arg(0), c = UInt8(truncatingIfNeeded: try call.arg(1))
             let bytes = try narrow(call, 0)
             if c == 0 { return s &+ UInt64(bytes.count) }
             return bytes.firstIndex(of: c).map { s &+ UInt64($0) } ?? 0
         }
-        t["strrchr"] = { call in
+        t.ntoskrnl("strrchr") { call in
             let s = try call.arg(0), c = UInt8(truncatingIfNeeded: try call.arg(1))
             let bytes = try narrow(call, 0)
             if c == 0 { return s &+ UInt64(bytes.count) }
             return bytes.lastIndex(of: c).map { s &+ UInt64($0) } ?? 0
         }
-        t["strstr"] = { call in
+        t.ntoskrnl("strstr") { call in
             let haystack = try narrow(call, 0), needle = try narrow(call, 1)
             let base = try call.arg(0)
             return find(needle, in: haystack).map { base &+ UInt64($0) } ?? 0
         }
-        t["strspn"] = { call in
+        t.ntoskrnl("strspn") { call in
             let s = try narrow(call, 0), set = Set(try narrow(call, 1))
             return UInt64(s.prefix { set.contains($0) }.count)
         }
-        t["strcspn"] = { call in
+        t.ntoskrnl("strcspn") { call in
             let s = try narrow(call, 0), set = Set(try narrow(call, 1))
             return UInt64(s.prefix { !set.contains($0) }.count)
         }
-        t["strpbrk"] = { call in
+        t.ntoskrnl("strpbrk") { call in
             let s = try narrow(call, 0), set = Set(try narrow(call, 1))
             let base = try call.arg(0)
             return s.firstIndex { set.contains($0) }.map { base &+ UInt64($0) } ?? 0
         }
-        t["_strlwr"] = { call in try mapNarrow(call, GuestText.downcaseAnsi) }
-        t["_strupr"] = { call in try mapNarrow(call, GuestText.upcaseAnsi) }
+        t.ntoskrnl("_strlwr") { call in try mapNarrow(call, GuestText.downcaseAnsi) }
+        t.ntoskrnl("_strupr") { call in try mapNarrow(call, GuestText.upcaseAnsi) }
 
         // Wide strings.
-        t["wcslen"] = { call in UInt64(try wide(call, 0).count) }
-        t["wcsnlen"] = { call in UInt64(try wide(call, 0, max: Int(min(try call.arg(1), UInt64(Kernel.maxStringLength)))).count) }
-        t["wcscmp"] = { call in sign(compare(try wide(call, 0), try wide(call, 1), limit: .max, fold: { $0 })) }
-        t["wcsncmp"] = { call in
+        t.ntoskrnl("wcslen") { call in UInt64(try wide(call, 0).count) }
+        t.ntoskrnl("wcsnlen") { call in UInt64(try wide(call, 0, max: Int(min(try call.arg(1), UInt64(Kernel.maxStringLength)))).count) }
+        t.ntoskrnl("wcscmp") { call in sign(compare(try wide(call, 0), try wide(call, 1), limit: .max, fold: { $0 })) }
+        t.ntoskrnl("wcsncmp") { call in
             let n = limit(try call.arg(2))
             return sign(compare(try wide(call, 0, max: n), try wide(call, 1, max: n), limit: n, fold: { $0 }))
         }
-        t["_wcsicmp"] = { call in sign(compare(try wide(call, 0), try wide(call, 1), limit: .max, fold: lowerWide)) }
-        t["_wcsnicmp"] = { call in
+        t.ntoskrnl("_wcsicmp") { call in sign(compare(try wide(call, 0), try wide(call, 1), limit: .max, fold: lowerWide)) }
+        t.ntoskrnl("_wcsnicmp") { call in
             let n = limit(try call.arg(2))
             return sign(compare(try wide(call, 0, max: n), try wide(call, 1, max: n), limit: n, fold: lowerWide))
         }
-        t["wcscpy"] = { call in
+        t.ntoskrnl("wcscpy") { call in
             try call.kernel.writeBytes(call.arg(0), GuestText.bytes(try wide(call, 1) + [0]))
             return try call.arg(0)
         }
-        t["wcsncpy"] = { call in
+        t.ntoskrnl("wcsncpy") { call in
             let n = limit(try call.arg(2))
             let source = try wide(call, 1, max: n)
             try call.kernel.writeBytes(call.arg(0), GuestText.bytes(source + [UInt16](repeating: 0, count: n - source.count)))
             return try call.arg(0)
         }
-        t["wcscat"] = { call in
+        t.ntoskrnl("wcscat") { call in
             let destination = try call.arg(0)
             let existing = try wide(call, 0)
             try call.kernel.writeBytes(destination &+ UInt64(existing.count * 2), GuestText.bytes(try wide(call, 1) + [0]))
             return destination
         }
-        t["wcsncat"] = { call in
+        t.ntoskrnl("wcsncat") { call in
             let destination = try call.arg(0)
             let existing = try wide(call, 0)
             try call.kernel.writeBytes(destination &+ UInt64(existing.count * 2),
                                        GuestText.bytes(try wide(call, 1, max: limit(try call.arg(2))) + [0]))
             return destination
         }
-        t["wcschr"] = { call in
+        t.ntoskrnl("wcschr") { call in
             let s = try call.arg(0), c = UInt16(truncatingIfNeeded: try call.arg(1))
             let units = try wide(call, 0)
             if c == 0 { return s &+ UInt64(units.count * 2) }
             return units.firstIndex(of: c).map { s &+ UInt64($0 * 2) } ?? 0
         }
-        t["wcsrchr"] = { call in
+        t.ntoskrnl("wcsrchr") { call in
             let s = try call.arg(0), c = UInt16(truncatingIfNeeded: try call.arg(1))
             let units = try wide(call, 0)
             if c == 0 { return s &+ UInt64(units.count * 2) }
             return units.lastIndex(of: c).map { s &+ UInt64($0 * 2) } ?? 0
         }
-        t["wcsstr"] = { call in
+        t.ntoskrnl("wcsstr") { call in
             let haystack = try wide(call, 0), needle = try wide(call, 1)
             let base = try call.arg(0)
             return find(needle, in: haystack).map { base &+ UInt64($0 * 2) } ?? 0
         }
-        t["wcsspn"] = { call in
+        t.ntoskrnl("wcsspn") { call in
             let s = try wide(call, 0), set = Set(try wide(call, 1))
             return UInt64(s.prefix { set.contains($0) }.count)
         }
-        t["wcscspn"] = { call in
+        t.ntoskrnl("wcscspn") { call in
             let s = try wide(call, 0), set = Set(try wide(call, 1))
             return UInt64(s.prefix { !set.contains($0) }.count)
         }
-        t["_wcslwr"] = { call in try mapWide(call, lowerWide) }
-        t["_wcsupr"] = { call in try mapWide(call, upperWide) }
+        t.ntoskrnl("_wcslwr") { call in try mapWide(call, lowerWide) }
+        t.ntoskrnl("_wcsupr") { call in try mapWide(call, upperWide) }
 
         // Conversions between narrow and wide ("C" locale: bytes are code points 0–255).
-        t["wcstombs"] = { call in
+        t.ntoskrnl("wcstombs") { call in
             // wcstombs(mbstr, wcstr, count): a NULL mbstr asks for the length; -1 on an unconvertible character.
             let destination = try call.arg(0), count = limit(try call.arg(2))
             let units = try wide(call, 1)
@@ -180,7 +180,7 @@ enum CRTArea {
             try call.kernel.writeBytes(destination, units[..<n].map { UInt8($0) } + (n < count ? [0] : []))
             return UInt64(n)
         }
-        t["mbstowcs"] = { call in
+        t.ntoskrnl("mbstowcs") { call in
             let destination = try call.arg(0), count = limit(try call.arg(2))
             let bytes = try narrow(call, 1)
             guard destination != 0 else { return UInt64(bytes.count) }
@@ -190,46 +190,61 @@ enum CRTArea {
         }
 
         // Characters.
-        t["toupper"] = { call in UInt64(bitPattern: Int64(ctypeMap(Int32(truncatingIfNeeded: try call.arg(0)), upper: true))) }
-        t["tolower"] = { call in UInt64(bitPattern: Int64(ctypeMap(Int32(truncatingIfNeeded: try call.arg(0)), upper: false))) }
-        t["towupper"] = { call in UInt64(upperWide(UInt16(truncatingIfNeeded: try call.arg(0)))) }
-        t["towlower"] = { call in UInt64(lowerWide(UInt16(truncatingIfNeeded: try call.arg(0)))) }
-        for (name, mask) in ctypeFunctions {
-            t[name] = { call in
-                let c = Int32(truncatingIfNeeded: try call.arg(0))
-                guard c >= 0, c < 128 else { return 0 }
-                return UInt64(ctype(UInt8(c)) & mask)
-            }
-            t["isw" + name.dropFirst(2)] = { call in
-                let c = UInt16(truncatingIfNeeded: try call.arg(0))
-                return UInt64(wideCtype(c) & mask)
-            }
-        }
+        t.ntoskrnl("toupper") { call in UInt64(bitPattern: Int64(ctypeMap(Int32(truncatingIfNeeded: try call.arg(0)), upper: true))) }
+        t.ntoskrnl("tolower") { call in UInt64(bitPattern: Int64(ctypeMap(Int32(truncatingIfNeeded: try call.arg(0)), upper: false))) }
+        t.ntoskrnl("towupper") { call in UInt64(upperWide(UInt16(truncatingIfNeeded: try call.arg(0)))) }
+        t.ntoskrnl("towlower") { call in UInt64(lowerWide(UInt16(truncatingIfNeeded: try call.arg(0)))) }
+        // int is*(int c) / int isw*(wint_t c): the ctype mask each tests.
+        t.ntoskrnl("isupper") { try narrowClass($0, mask: 0x1) }
+        t.ntoskrnl("iswupper") { try wideClass($0, mask: 0x1) }
+        t.ntoskrnl("islower") { try narrowClass($0, mask: 0x2) }
+        t.ntoskrnl("iswlower") { try wideClass($0, mask: 0x2) }
+        t.ntoskrnl("isdigit") { try narrowClass($0, mask: 0x4) }
+        t.ntoskrnl("iswdigit") { try wideClass($0, mask: 0x4) }
+        t.ntoskrnl("isspace") { try narrowClass($0, mask: 0x8) }
+        t.ntoskrnl("iswspace") { try wideClass($0, mask: 0x8) }
+        t.ntoskrnl("ispunct") { try narrowClass($0, mask: 0x10) }
+        t.ntoskrnl("iswpunct") { try wideClass($0, mask: 0x10) }
+        t.ntoskrnl("iscntrl") { try narrowClass($0, mask: 0x20) }
+        t.ntoskrnl("iswcntrl") { try wideClass($0, mask: 0x20) }
+        t.ntoskrnl("isxdigit") { try narrowClass($0, mask: 0x80) }
+        t.ntoskrnl("iswxdigit") { try wideClass($0, mask: 0x80) }
+        t.ntoskrnl("isalpha") { try narrowClass($0, mask: 0x103) }
+        t.ntoskrnl("iswalpha") { try wideClass($0, mask: 0x103) }
+        t.ntoskrnl("isalnum") { try narrowClass($0, mask: 0x107) }
+        t.ntoskrnl("iswalnum") { try wideClass($0, mask: 0x107) }
+        t.ntoskrnl("isprint") { try narrowClass($0, mask: 0x1D7 | 0x40) }
+        t.ntoskrnl("iswprint") { try wideClass($0, mask: 0x1D7 | 0x40) }
+        t.ntoskrnl("isgraph") { try narrowClass($0, mask: 0x197) }
+        t.ntoskrnl("iswgraph") { try wideClass($0, mask: 0x197) }
 
         // Numbers.
-        t["atoi"] = { call in UInt64(bitPattern: Int64(clamp32(parse(try narrow(call, 0, max: 4096).map { UInt16($0) }, base: 10).signed))) }
-        t["atol"] = t["atoi"]
-        t["_atoi64"] = { call in UInt64(bitPattern: parse(try narrow(call, 0, max: 4096).map { UInt16($0) }, base: 10).signed) }
-        t["_wtoi"] = { call in UInt64(bitPattern: Int64(clamp32(parse(try wide(call, 0, max: 4096), base: 10).signed))) }
-        t["_wtol"] = t["_wtoi"]
-        t["_wtoi64"] = { call in UInt64(bitPattern: parse(try wide(call, 0, max: 4096), base: 10).signed) }
-        t["strtoul"] = { call in try strto(call, wide: false, bits: 32, signed: false) }
-        t["strtol"] = { call in try strto(call, wide: false, bits: 32, signed: true) }
-        t["_strtoui64"] = { call in try strto(call, wide: false, bits: 64, signed: false) }
-        t["_strtoi64"] = { call in try strto(call, wide: false, bits: 64, signed: true) }
-        t["wcstoul"] = { call in try strto(call, wide: true, bits: 32, signed: false) }
-        t["wcstol"] = { call in try strto(call, wide: true, bits: 32, signed: true) }
-        t["_wcstoui64"] = { call in try strto(call, wide: true, bits: 64, signed: false) }
-        t["_wcstoi64"] = { call in try strto(call, wide: true, bits: 64, signed: true) }
-        for wideOutput in [false, true] {
-            let suffix = wideOutput ? "w" : "a"
-            t["_ito" + suffix] = { call in try itoa(call, value: UInt64(try call.arg32(0)), bits: 32, signedDecimal: true, wide: wideOutput) }
-            t["_ltoa".replacingSuffix(suffix)] = t["_ito" + suffix]
-            t["_ulto" + suffix] = { call in try itoa(call, value: UInt64(try call.arg32(0)), bits: 32, signedDecimal: false, wide: wideOutput) }
-            t["_i64to" + suffix] = { call in try itoa(call, value: try call.arg(0), bits: 64, signedDecimal: true, wide: wideOutput) }
-            t["_ui64to" + suffix] = { call in try itoa(call, value: try call.arg(0), bits: 64, signedDecimal: false, wide: wideOutput) }
-        }
-        return t
+        t.ntoskrnl("atoi") { call in UInt64(bitPattern: Int64(clamp32(parse(try narrow(call, 0, max: 4096).map { UInt16($0) }, base: 10).signed))) }
+        t.ntoskrnl("atol") { call in UInt64(bitPattern: Int64(clamp32(parse(try narrow(call, 0, max: 4096).map { UInt16($0) }, base: 10).signed))) }
+        t.ntoskrnl("_atoi64") { call in UInt64(bitPattern: parse(try narrow(call, 0, max: 4096).map { UInt16($0) }, base: 10).signed) }
+        t.ntoskrnl("_wtoi") { call in UInt64(bitPattern: Int64(clamp32(parse(try wide(call, 0, max: 4096), base: 10).signed))) }
+        t.ntoskrnl("_wtol") { call in UInt64(bitPattern: Int64(clamp32(parse(try wide(call, 0, max: 4096), base: 10).signed))) }
+        t.ntoskrnl("_wtoi64") { call in UInt64(bitPattern: parse(try wide(call, 0, max: 4096), base: 10).signed) }
+        t.ntoskrnl("strtoul") { call in try strto(call, wide: false, bits: 32, signed: false) }
+        t.ntoskrnl("strtol") { call in try strto(call, wide: false, bits: 32, signed: true) }
+        t.ntoskrnl("_strtoui64") { call in try strto(call, wide: false, bits: 64, signed: false) }
+        t.ntoskrnl("_strtoi64") { call in try strto(call, wide: false, bits: 64, signed: true) }
+        t.ntoskrnl("wcstoul") { call in try strto(call, wide: true, bits: 32, signed: false) }
+        t.ntoskrnl("wcstol") { call in try strto(call, wide: true, bits: 32, signed: true) }
+        t.ntoskrnl("_wcstoui64") { call in try strto(call, wide: true, bits: 64, signed: false) }
+        t.ntoskrnl("_wcstoi64") { call in try strto(call, wide: true, bits: 64, signed: true) }
+        // char *_itoa(int Value, char *Buffer, int Radix) and its wide and 64-bit siblings.
+        t.ntoskrnl("_itoa") { try itoa($0, value: UInt64(try $0.arg32(0)), bits: 32, signedDecimal: true, wide: false) }
+        t.ntoskrnl("_ltoa") { try itoa($0, value: UInt64(try $0.arg32(0)), bits: 32, signedDecimal: true, wide: false) }
+        t.ntoskrnl("_ultoa") { try itoa($0, value: UInt64(try $0.arg32(0)), bits: 32, signedDecimal: false, wide: false) }
+        t.ntoskrnl("_i64toa") { try itoa($0, value: try $0.arg(0), bits: 64, signedDecimal: true, wide: false) }
+        t.ntoskrnl("_ui64toa") { try itoa($0, value: try $0.arg(0), bits: 64, signedDecimal: false, wide: false) }
+        t.ntoskrnl("_itow") { try itoa($0, value: UInt64(try $0.arg32(0)), bits: 32, signedDecimal: true, wide: true) }
+        t.ntoskrnl("_ltow") { try itoa($0, value: UInt64(try $0.arg32(0)), bits: 32, signedDecimal: true, wide: true) }
+        t.ntoskrnl("_ultow") { try itoa($0, value: UInt64(try $0.arg32(0)), bits: 32, signedDecimal: false, wide: true) }
+        t.ntoskrnl("_i64tow") { try itoa($0, value: try $0.arg(0), bits: 64, signedDecimal: true, wide: true) }
+        t.ntoskrnl("_ui64tow") { try itoa($0, value: try $0.arg(0), bits: 64, signedDecimal: false, wide: true) }
+        return t.exports
     }
 
     // MARK: Helpers
@@ -341,12 +356,16 @@ enum CRTArea {
         return bits
     }
 
-    /// is* name → the ctype mask it tests (the isw* twins are derived from the names).
-    static let ctypeFunctions: [(String, UInt32)] = [
-        ("isupper", 0x1), ("islower", 0x2), ("isdigit", 0x4), ("isspace", 0x8), ("ispunct", 0x10),
-        ("iscntrl", 0x20), ("isxdigit", 0x80), ("isalpha", 0x103), ("isalnum", 0x107), ("isprint", 0x1D7 | 0x40),
-        ("isgraph", 0x197),
-    ]
+    /// is*(c): the "C" locale answers for ASCII only.
+    static func narrowClass(_ call: KernelCall, mask: UInt32) throws -> UInt64 {
+        let c = Int32(truncatingIfNeeded: try call.arg(0))
+        guard c >= 0, c < 128 else { return 0 }
+        return UInt64(ctype(UInt8(c)) & mask)
+    }
+
+    static func wideClass(_ call: KernelCall, mask: UInt32) throws -> UInt64 {
+        UInt64(wideCtype(UInt16(truncatingIfNeeded: try call.arg(0))) & mask)
+    }
 
     static func clamp32(_ v: Int64) -> Int32 { Int32(clamping: v) }
 
@@ -441,9 +460,4 @@ enum CRTArea {
         try call.kernel.writeBytes(buffer, wide ? GuestText.bytes(units + [0]) : units.map { UInt8($0) } + [0])
         return buffer
     }
-}
-
-private extension String {
-    /// "_ltoa" → "_ltow" for the wide twin.
-    func replacingSuffix(_ suffix: String) -> String { String(dropLast()) + suffix }
 }

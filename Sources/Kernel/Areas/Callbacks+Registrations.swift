@@ -2,36 +2,36 @@
 /// executive callback objects (ExCreateCallback/ExRegisterCallback/ExNotifyCallback),
 /// shutdown, bug-check, NMI and logon-session notifications.
 extension CallbacksArea {
-    static let registrationHandlers: [String: KernelHandler] = [
-        "CmRegisterCallback": { try cmRegister($0, function: $0.arg(0), altitude: nil, context: $0.arg(1), cookieOut: $0.arg(2)) },
-        "CmRegisterCallbackEx": { call in
+    static let registrationHandlers: [KernelExport] = [
+        .ntoskrnl("CmRegisterCallback") { try cmRegister($0, function: $0.arg(0), altitude: nil, context: $0.arg(1), cookieOut: $0.arg(2)) },
+        .ntoskrnl("CmRegisterCallbackEx") { call in
             let altitude = try call.kernel.readUnicodeString(call.arg(1))
             guard let altitude, !altitude.isEmpty else { return UInt64(NTStatus.invalidParameter) }
             return try cmRegister(call, function: call.arg(0), altitude: altitude, context: call.arg(3), cookieOut: call.arg(4))
         },
-        "CmUnRegisterCallback": { call in
+        .ntoskrnl("CmUnRegisterCallback") { call in
             call.kernel.callbackState.registryCallbacks.removeValue(forKey: try call.arg(0)) == nil
                 ? UInt64(NTStatus.invalidParameter) : UInt64(NTStatus.success)
         },
-        "CmCallbackGetKeyObjectID": { try cmKeyObjectId($0) },
-        "CmCallbackGetKeyObjectIDEx": { try cmKeyObjectId($0) },
-        "CmCallbackReleaseKeyObjectIDEx": { _ in 0 },
-        "ObRegisterCallbacks": { try obRegister($0) },
-        "ObUnRegisterCallbacks": { call in
+        .ntoskrnl("CmCallbackGetKeyObjectID") { try cmKeyObjectId($0) },
+        .ntoskrnl("CmCallbackGetKeyObjectIDEx") { try cmKeyObjectId($0) },
+        .ntoskrnl("CmCallbackReleaseKeyObjectIDEx") { _ in 0 }.stub("the model keeps no object-ID references for registry callbacks"),
+        .ntoskrnl("ObRegisterCallbacks") { try obRegister($0) },
+        .ntoskrnl("ObUnRegisterCallbacks") { call in
             if call.kernel.callbackState.objectCallbacks.removeValue(forKey: try call.arg(0)) == nil {
                 call.note("not a registration handle")
             }
             return 0
         },
-        "ExCreateCallback": { try exCreate($0) },
-        "ExRegisterCallback": { try exRegister($0) },
-        "ExUnregisterCallback": { call in
+        .ntoskrnl("ExCreateCallback") { try exCreate($0) },
+        .ntoskrnl("ExRegisterCallback") { try exRegister($0) },
+        .ntoskrnl("ExUnregisterCallback") { call in
             if call.kernel.callbackState.exRegistrations.removeValue(forKey: try call.arg(0)) == nil {
                 call.note("not a callback registration")
             }
             return 0
         },
-        "ExNotifyCallback": { call in
+        .ntoskrnl("ExNotifyCallback") { call in
             let state = call.kernel.callbackState, object = try call.arg(0)
             for (_, registration) in state.exRegistrations.sorted(by: { $0.key < $1.key }) where registration.object == object {
                 call.kernel.queue(DeferredRoutine(kind: "ExCallback", routine: registration.function,
@@ -39,17 +39,17 @@ extension CallbacksArea {
             }
             return 0
         },
-        "IoRegisterShutdownNotification": { try shutdown($0, lastChance: false) },
-        "IoRegisterLastChanceShutdownNotification": { try shutdown($0, lastChance: true) },
-        "IoUnregisterShutdownNotification": { call in
+        .ntoskrnl("IoRegisterShutdownNotification") { try shutdown($0, lastChance: false) },
+        .ntoskrnl("IoRegisterLastChanceShutdownNotification") { try shutdown($0, lastChance: true) },
+        .ntoskrnl("IoUnregisterShutdownNotification") { call in
             call.kernel.callbackState.shutdownDevices[try call.arg(0)] = nil
             return 0
         },
-        "KeRegisterBugCheckCallback": { try bugCheckRegister($0) },
-        "KeDeregisterBugCheckCallback": { try bugCheckDeregister($0, stateOffset: Layout.BugCheckCallbackRecord.state) },
-        "KeRegisterBugCheckReasonCallback": { try bugCheckReasonRegister($0) },
-        "KeDeregisterBugCheckReasonCallback": { try bugCheckDeregister($0, stateOffset: Layout.BugCheckCallbackRecord.reasonState) },
-        "KeRegisterNmiCallback": { call in
+        .ntoskrnl("KeRegisterBugCheckCallback") { try bugCheckRegister($0) },
+        .ntoskrnl("KeDeregisterBugCheckCallback") { try bugCheckDeregister($0, stateOffset: Layout.BugCheckCallbackRecord.state) },
+        .ntoskrnl("KeRegisterBugCheckReasonCallback") { try bugCheckReasonRegister($0) },
+        .ntoskrnl("KeDeregisterBugCheckReasonCallback") { try bugCheckDeregister($0, stateOffset: Layout.BugCheckCallbackRecord.reasonState) },
+        .ntoskrnl("KeRegisterNmiCallback") { call in
             let routine = try call.arg(0), context = try call.arg(1)
             guard routine != 0 else { return 0 }
             let handle = try call.kernel.heap.allocate(0x20, name: "NMI callback")
@@ -57,11 +57,11 @@ extension CallbacksArea {
             call.kernel.queue(DeferredRoutine(kind: "NmiCallback", routine: routine, arguments: [context, 0]))
             return handle
         },
-        "KeDeregisterNmiCallback": { call in
+        .ntoskrnl("KeDeregisterNmiCallback") { call in
             call.kernel.callbackState.nmiCallbacks.removeValue(forKey: try call.arg(0)) == nil
                 ? UInt64(NTStatus.invalidHandle) : UInt64(NTStatus.success)
         },
-        "SeRegisterLogonSessionTerminatedRoutine": { call in
+        .ntoskrnl("SeRegisterLogonSessionTerminatedRoutine") { call in
             let routine = try call.arg(0), state = call.kernel.callbackState
             guard routine != 0 else { return UInt64(NTStatus.invalidParameter) }
             state.logonSessionRoutines.append(routine)
@@ -70,7 +70,7 @@ extension CallbacksArea {
             call.kernel.queue(DeferredRoutine(kind: "LogonSessionTerminated", routine: routine, arguments: [luid]))
             return UInt64(NTStatus.success)
         },
-        "SeUnregisterLogonSessionTerminatedRoutine": { call in
+        .ntoskrnl("SeUnregisterLogonSessionTerminatedRoutine") { call in
             let state = call.kernel.callbackState, routine = try call.arg(0)
             guard let index = state.logonSessionRoutines.firstIndex(of: routine) else { return UInt64(NTStatus.notFound) }
             state.logonSessionRoutines.remove(at: index)

@@ -6,29 +6,29 @@
 /// explorer.exe (PID 0x1130). A removal stops later notifications (e.g. on
 /// ZwTerminateProcess) but cannot withdraw a routine already queued.
 enum CallbacksArea {
-    static let handlers: [String: KernelHandler] = notifyHandlers.merging(registrationHandlers) { first, _ in first }
+    static let handlers: [KernelExport] = notifyHandlers + registrationHandlers
 
-    static let notifyHandlers: [String: KernelHandler] = [
-        "PsSetCreateProcessNotifyRoutine": { try setProcessNotify($0, routine: $0.arg(0), remove: $0.arg32(1) & 0xFF != 0, ex: false) },
-        "PsSetCreateProcessNotifyRoutineEx": { try setProcessNotify($0, routine: $0.arg(0), remove: $0.arg32(1) & 0xFF != 0, ex: true) },
-        "PsSetCreateProcessNotifyRoutineEx2": { call in
+    static let notifyHandlers: [KernelExport] = [
+        .ntoskrnl("PsSetCreateProcessNotifyRoutine") { try setProcessNotify($0, routine: $0.arg(0), remove: $0.arg32(1) & 0xFF != 0, ex: false) },
+        .ntoskrnl("PsSetCreateProcessNotifyRoutineEx") { try setProcessNotify($0, routine: $0.arg(0), remove: $0.arg32(1) & 0xFF != 0, ex: true) },
+        .ntoskrnl("PsSetCreateProcessNotifyRoutineEx2") { call in
             guard try call.arg32(0) == 0 else { return UInt64(NTStatus.invalidParameter) } // PsCreateProcessNotifySubsystems
             return try setProcessNotify(call, routine: call.arg(1), remove: call.arg32(2) & 0xFF != 0, ex: true)
         },
-        "PsSetCreateThreadNotifyRoutine": { try setThreadNotify($0, routine: $0.arg(0)) },
-        "PsSetCreateThreadNotifyRoutineEx": { call in
+        .ntoskrnl("PsSetCreateThreadNotifyRoutine") { try setThreadNotify($0, routine: $0.arg(0)) },
+        .ntoskrnl("PsSetCreateThreadNotifyRoutineEx") { call in
             // PsCreateThreadNotifyNonSystem 0, PsCreateThreadNotifySubsystems 1.
             guard try call.arg32(0) <= 1 else { return UInt64(NTStatus.invalidParameter) }
             return try setThreadNotify(call, routine: call.arg(1))
         },
-        "PsRemoveCreateThreadNotifyRoutine": { try remove($0, \.threadRoutines) },
-        "PsSetLoadImageNotifyRoutine": { try setImageNotify($0, routine: $0.arg(0)) },
-        "PsSetLoadImageNotifyRoutineEx": { call in
+        .ntoskrnl("PsRemoveCreateThreadNotifyRoutine") { try remove($0, \.threadRoutines) },
+        .ntoskrnl("PsSetLoadImageNotifyRoutine") { try setImageNotify($0, routine: $0.arg(0)) },
+        .ntoskrnl("PsSetLoadImageNotifyRoutineEx") { call in
             // PS_IMAGE_NOTIFY_CONFLICTING_ARCHITECTURE is the only flag.
             guard try call.arg(1) & ~1 == 0 else { return UInt64(NTStatus.invalidParameter) }
             return try setImageNotify(call, routine: call.arg(0))
         },
-        "PsRemoveLoadImageNotifyRoutine": { try remove($0, \.imageRoutines) },
+        .ntoskrnl("PsRemoveLoadImageNotifyRoutine") { try remove($0, \.imageRoutines) },
     ]
 
     /// Windows' limit per list (PSP_MAX_CREATE_PROCESS_NOTIFY and friends).

@@ -7,12 +7,12 @@ import Memory
 /// adapter, no legacy floppy, CD-ROM, tape, serial or parallel device, and no
 /// device interfaces a driver could open.
 enum ConfigurationArea {
-    static let handlers: [String: KernelHandler] = [
-        "MmGetPhysicalMemoryRanges": { try physicalMemoryRanges($0) },
-        "MmGetPhysicalMemoryRangesEx": { try physicalMemoryRanges($0) },
-        "MmGetPhysicalMemoryRangesEx2": { try physicalMemoryRanges($0) },
-        "IoGetConfigurationInformation": { call in try configurationInformation(call.kernel) },
-        "IoGetDeviceInterfaces": { try deviceInterfaces($0) },
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("MmGetPhysicalMemoryRanges") { try physicalMemoryRanges($0) },
+        .ntoskrnl("MmGetPhysicalMemoryRangesEx") { try physicalMemoryRanges($0) },
+        .ntoskrnl("MmGetPhysicalMemoryRangesEx2") { try physicalMemoryRanges($0) },
+        .ntoskrnl("IoGetConfigurationInformation") { call in try configurationInformation(call.kernel) },
+        .ntoskrnl("IoGetDeviceInterfaces") { try deviceInterfaces($0) },
     ]
 
     /// Pool tag of the buffers these DDIs hand out for the caller to free ('Cnfg').

@@ -1,21 +1,21 @@
 /// Debug output and bug checks. DbgPrint output goes into the report (and
 /// the trace); KeBugCheck(Ex) ends the entry point with the driver's code.
 enum DebugArea {
-    static let handlers: [String: KernelHandler] = [
-        "DbgPrint": { call in try debugPrint(call, formatIndex: 0) },
-        "DbgPrintEx": { call in try debugPrint(call, formatIndex: 2) },
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("DbgPrint") { call in try debugPrint(call, formatIndex: 0) },
+        .ntoskrnl("DbgPrintEx") { call in try debugPrint(call, formatIndex: 2) },
         // (ComponentId, Level, Format, arglist) and (Prefix, ComponentId, Level, Format, arglist):
         // a va_list is a pointer to consecutive 8-byte slots.
-        "vDbgPrintEx": { call in try debugPrint(call, formatIndex: 2, vaList: call.arg(3)) },
-        "vDbgPrintExWithPrefix": { call in
+        .ntoskrnl("vDbgPrintEx") { call in try debugPrint(call, formatIndex: 2, vaList: call.arg(3)) },
+        .ntoskrnl("vDbgPrintExWithPrefix") { call in
             let prefix = try call.arg(0) == 0 ? "" : call.kernel.readCString(call.arg(0), maxLength: 256)
             return try debugPrint(call, formatIndex: 3, vaList: call.arg(4), prefix: prefix)
         },
-        "KeBugCheckEx": { call in
+        .ntoskrnl("KeBugCheckEx") { call in
             throw KernelStop.bugCheck(code: try call.arg32(0), parameters: [try call.arg(1), try call.arg(2), try call.arg(3), try call.arg(4)],
                                       site: call.returnAddress)
         },
-        "KeBugCheck": { call in
+        .ntoskrnl("KeBugCheck") { call in
             throw KernelStop.bugCheck(code: try call.arg32(0), parameters: [0, 0, 0, 0], site: call.returnAddress)
         },
     ]

@@ -19,87 +19,87 @@
 /// the trampoline's return address at the kernel's return trap, so the
 /// emulation stops there as if the routine had returned ExitStatus.
 enum DeferredArea {
-    static let handlers: [String: KernelHandler] = [
+    static let handlers: [KernelExport] = [
         // DPCs
-        "KeInitializeDpc": { try initializeDpc($0, type: Layout.Dispatcher.Dpc.dpcObject) },
-        "KeInitializeThreadedDpc": { try initializeDpc($0, type: Layout.Dispatcher.Dpc.threadedDpcObject) },
-        "KeInsertQueueDpc": { try insertQueueDpc($0) },
-        "KeRemoveQueueDpc": { call in
+        .ntoskrnl("KeInitializeDpc") { try initializeDpc($0, type: Layout.Dispatcher.Dpc.dpcObject) },
+        .ntoskrnl("KeInitializeThreadedDpc") { try initializeDpc($0, type: Layout.Dispatcher.Dpc.threadedDpcObject) },
+        .ntoskrnl("KeInsertQueueDpc") { try insertQueueDpc($0) },
+        .ntoskrnl("KeRemoveQueueDpc") { call in
             let dpc = try call.arg(0)
             return removeQueued(call.kernel) { $0.kind == "DPC" && $0.arguments.first == dpc } ? 1 : 0
         },
-        "KeSetTargetProcessorDpc": { call in
+        .ntoskrnl("KeSetTargetProcessorDpc") { call in
             let dpc = try call.arg(0), number = UInt8(truncatingIfNeeded: try call.arg(1))
             if number != 0 { call.note("processor \(number) does not exist: the model has one CPU") }
             // Windows stores the number biased by MAXIMUM_PROCESSORS (64 on x64).
             try call.kernel.writeU16(dpc &+ UInt64(Layout.Dispatcher.Dpc.number), UInt16(number) + 64)
             return 0
         },
-        "KeSetTargetProcessorDpcEx": { call in
+        .ntoskrnl("KeSetTargetProcessorDpcEx") { call in
             let dpc = try call.arg(0), number = try call.arg(1)
             let group = try call.kernel.readU16(number), index = try call.kernel.readU8(number &+ 2)
             guard group == 0, index == 0 else { return UInt64(NTStatus.invalidParameter) }
             try call.kernel.writeU16(dpc &+ UInt64(Layout.Dispatcher.Dpc.number), 64)
             return UInt64(NTStatus.success)
         },
-        "KeSetImportanceDpc": { call in
+        .ntoskrnl("KeSetImportanceDpc") { call in
             try call.kernel.writeU8(call.arg(0) &+ UInt64(Layout.Dispatcher.Dpc.importance),
                                     UInt8(truncatingIfNeeded: call.arg(1)))
             return 0
         },
-        "KeFlushQueuedDpcs": { call in
+        .ntoskrnl("KeFlushQueuedDpcs") { call in
             let pending = call.kernel.deferredRoutines.filter { $0.kind == "DPC" || $0.kind == "Timer" }.count
             if pending > 0 { call.note("\(pending) queued DPC(s) run after this entry point") }
             return 0
         },
-        "KeIsExecutingDpc": { call in deferredState(call.kernel).inDpc ? 1 : 0 },
+        .ntoskrnl("KeIsExecutingDpc") { call in deferredState(call.kernel).inDpc ? 1 : 0 },
         // Timers
-        "KeInitializeTimer": { try initializeTimer($0, type: 0) },
-        "KeInitializeTimerEx": { try initializeTimer($0, type: $0.arg32(1)) },
-        "KeSetTimer": { try setTimer($0, dueTime: $0.arg(1), period: 0, dpc: $0.arg(2)) },
-        "KeSetTimerEx": { try setTimer($0, dueTime: $0.arg(1), period: $0.arg32(2), dpc: $0.arg(3)) },
-        "KeSetCoalescableTimer": { try setTimer($0, dueTime: $0.arg(1), period: $0.arg32(2), dpc: $0.arg(4)) },
-        "KeCancelTimer": { try cancelTimer($0) },
-        "KeReadStateTimer": { call in
+        .ntoskrnl("KeInitializeTimer") { try initializeTimer($0, type: 0) },
+        .ntoskrnl("KeInitializeTimerEx") { try initializeTimer($0, type: $0.arg32(1)) },
+        .ntoskrnl("KeSetTimer") { try setTimer($0, dueTime: $0.arg(1), period: 0, dpc: $0.arg(2)) },
+        .ntoskrnl("KeSetTimerEx") { try setTimer($0, dueTime: $0.arg(1), period: $0.arg32(2), dpc: $0.arg(3)) },
+        .ntoskrnl("KeSetCoalescableTimer") { try setTimer($0, dueTime: $0.arg(1), period: $0.arg32(2), dpc: $0.arg(4)) },
+        .ntoskrnl("KeCancelTimer") { try cancelTimer($0) },
+        .ntoskrnl("KeReadStateTimer") { call in
             try SynchronizationArea.signalState(call.kernel, call.arg(0)) > 0 ? 1 : 0
         },
         // High-resolution timers (EX_TIMER): a KTIMER the model allocates, the callback queued as "Timer"
         // with [Timer, Context].
-        "ExAllocateTimer": { try allocateExTimer($0) },
-        "ExSetTimer": { try setExTimer($0) },
-        "ExCancelTimer": { call in try cancelTimer(call) },
-        "ExDeleteTimer": { call in
+        .ntoskrnl("ExAllocateTimer") { try allocateExTimer($0) },
+        .ntoskrnl("ExSetTimer") { try setExTimer($0) },
+        .ntoskrnl("ExCancelTimer") { call in try cancelTimer(call) },
+        .ntoskrnl("ExDeleteTimer") { call in
             let cancelled = try call.arg(1) & 0xFF != 0 ? cancelTimer(call) : 0
             deferredState(call.kernel).exTimers[try call.arg(0)] = nil
             return cancelled
         },
         // Work items
-        "IoSizeofWorkItem": { _ in UInt64(Layout.Dispatcher.IoWorkItem.totalSize) },
-        "IoAllocateWorkItem": { call in
+        .ntoskrnl("IoSizeofWorkItem") { _ in UInt64(Layout.Dispatcher.IoWorkItem.totalSize) },
+        .ntoskrnl("IoAllocateWorkItem") { call in
             let object = try call.arg(0)
             let item = try call.kernel.heap.allocate(Layout.Dispatcher.IoWorkItem.totalSize, name: "IO_WORKITEM")
             try initializeWorkItem(call.kernel, item, ioObject: object)
             return item
         },
-        "IoInitializeWorkItem": { call in
+        .ntoskrnl("IoInitializeWorkItem") { call in
             try call.kernel.fill(call.arg(1), count: Layout.Dispatcher.IoWorkItem.totalSize)
             try initializeWorkItem(call.kernel, call.arg(1), ioObject: call.arg(0))
             return 0
         },
-        "IoFreeWorkItem": { try releaseWorkItem($0) },
-        "IoUninitializeWorkItem": { try releaseWorkItem($0) },
-        "IoQueueWorkItem": { call in
+        .ntoskrnl("IoFreeWorkItem") { try releaseWorkItem($0) },
+        .ntoskrnl("IoUninitializeWorkItem") { try releaseWorkItem($0) },
+        .ntoskrnl("IoQueueWorkItem") { call in
             try queueWorkItem(call, item: call.arg(0), routine: call.arg(1), context: call.arg(3), extended: false)
             return 0
         },
-        "IoQueueWorkItemEx": { call in
+        .ntoskrnl("IoQueueWorkItemEx") { call in
             try queueWorkItem(call, item: call.arg(0), routine: call.arg(1), context: call.arg(3), extended: true)
             return 0
         },
-        "IoTryQueueWorkItem": { call in
+        .ntoskrnl("IoTryQueueWorkItem") { call in
             try queueWorkItem(call, item: call.arg(0), routine: call.arg(1), context: call.arg(3), extended: true) ? 1 : 0
         },
-        "ExQueueWorkItem": { call in
+        .ntoskrnl("ExQueueWorkItem") { call in
             typealias W = Layout.Dispatcher.WorkQueueItem
             let item = try call.arg(0)
             let routine = try call.kernel.readU64(item &+ UInt64(W.workerRoutine))
@@ -109,8 +109,8 @@ enum DeferredArea {
             return 0
         },
         // System threads
-        "PsCreateSystemThread": { try createSystemThread($0) },
-        "PsTerminateSystemThread": { try terminateSystemThread($0) },
+        .ntoskrnl("PsCreateSystemThread") { try createSystemThread($0) },
+        .ntoskrnl("PsTerminateSystemThread") { try terminateSystemThread($0) },
     ]
 
     final class State {

@@ -20,16 +20,16 @@ enum ExceptionsArea {
     static let userProbeAddress: UInt64 = 0x7FFF_FFFF_0000
     static let pageSize: UInt64 = 0x1000
 
-    static let handlers: [String: KernelHandler] = [
-        "ExRaiseStatus": { call in try raise(call, code: call.arg32(0), flags: ExceptionInfo.noncontinuable) },
-        "RtlRaiseStatus": { call in try raise(call, code: call.arg32(0), flags: ExceptionInfo.noncontinuable) },
-        "ExRaiseAccessViolation": { call in
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("ExRaiseStatus") { call in try raise(call, code: call.arg32(0), flags: ExceptionInfo.noncontinuable) },
+        .ntoskrnl("RtlRaiseStatus") { call in try raise(call, code: call.arg32(0), flags: ExceptionInfo.noncontinuable) },
+        .ntoskrnl("ExRaiseAccessViolation") { call in
             try raise(call, code: statusAccessViolation, flags: ExceptionInfo.noncontinuable)
         },
-        "ExRaiseDatatypeMisalignment": { call in
+        .ntoskrnl("ExRaiseDatatypeMisalignment") { call in
             try raise(call, code: statusDatatypeMisalignment, flags: ExceptionInfo.noncontinuable)
         },
-        "RtlRaiseException": { call in
+        .ntoskrnl("RtlRaiseException") { call in
             let kernel = call.kernel, record = try call.arg(0)
             let code = try kernel.readU32(record &+ ExceptionLayout.recordCode)
             let flags = try kernel.readU32(record &+ ExceptionLayout.recordFlags)
@@ -37,9 +37,9 @@ enum ExceptionsArea {
             let parameters = try (0..<count).map { try kernel.readU64(record &+ ExceptionLayout.recordParameters &+ UInt64(8 * $0)) }
             return try raise(call, code: code, flags: flags, parameters: parameters)
         },
-        "ProbeForRead": { call in try probe(call, write: false) },
-        "ProbeForWrite": { call in try probe(call, write: true) },
-        "RtlCaptureContext": { call in
+        .ntoskrnl("ProbeForRead") { call in try probe(call, write: false) },
+        .ntoskrnl("ProbeForWrite") { call in try probe(call, write: true) },
+        .ntoskrnl("RtlCaptureContext") { call in
             cacheArguments(call)
             let kernel = call.kernel
             var context = try kernel.currentContext()
@@ -48,7 +48,7 @@ enum ExceptionsArea {
             try ExceptionDispatcher(kernel: kernel).writeContext(context, at: try call.arg(0))
             return try kernel.engine.read(.rax)
         },
-        "RtlLookupFunctionEntry": { call in
+        .ntoskrnl("RtlLookupFunctionEntry") { call in
             let kernel = call.kernel, pc = try call.arg(0), imageBaseOut = try call.arg(1)
             let hit = kernel.exceptionImageLookup?(pc)
             if imageBaseOut != 0 { try kernel.writeU64(imageBaseOut, hit?.function == nil ? 0 : hit!.imageBase) }
@@ -56,22 +56,22 @@ enum ExceptionsArea {
             call.note("RUNTIME_FUNCTION at 0x\(String(function.entryAddress, radix: 16))")
             return function.entryAddress
         },
-        "RtlVirtualUnwind": { call in try virtualUnwind(call) },
-        "RtlUnwind": { call in try unwind(call, contextRecord: 0) },
-        "RtlUnwindEx": { call in try unwind(call, contextRecord: try call.arg(4)) },
-        "__C_specific_handler": { call in
+        .ntoskrnl("RtlVirtualUnwind") { call in try virtualUnwind(call) },
+        .ntoskrnl("RtlUnwind") { call in try unwind(call, contextRecord: 0) },
+        .ntoskrnl("RtlUnwindEx") { call in try unwind(call, contextRecord: try call.arg(4)) },
+        .ntoskrnl("__C_specific_handler") { call in
             // Only the OS dispatcher calls it; the model's dispatcher walks scope tables itself.
             call.note("called directly by driver code: returns ExceptionContinueSearch")
             return 1
-        },
+        }.stub("only the OS exception dispatcher calls it; the model's dispatcher walks scope tables itself"),
         // The kernel stack is committed: nothing to probe. __chkstk keeps every register, RAX included.
-        "__chkstk": { call in try call.kernel.engine.read(.rax) },
+        .ntoskrnl("__chkstk") { call in try call.kernel.engine.read(.rax) },
         // ReactOS' (and NT's) kernel _purecall raises STATUS_NOT_IMPLEMENTED; unhandled that is 0x1E.
-        "_purecall": { call in
+        .ntoskrnl("_purecall") { call in
             call.note("pure virtual function call")
             return try raise(call, code: statusNotImplemented, flags: ExceptionInfo.noncontinuable)
         },
-        "RtlAssert": { call in
+        .ntoskrnl("RtlAssert") { call in
             let kernel = call.kernel
             let assertion = (try? kernel.readCString(call.arg(0), maxLength: 1024)) ?? "?"
             let file = (try? kernel.readCString(call.arg(1), maxLength: 1024)) ?? "?"

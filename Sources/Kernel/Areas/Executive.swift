@@ -4,24 +4,24 @@
 ///
 /// IRQL and spin locks are in Synchronization+Locks.swift, time in Time.swift.
 enum ExecutiveArea {
-    static let handlers: [String: KernelHandler] = queryHandlers
-        .merging(affinityHandlers) { first, _ in first }
-        .merging(interlockedHandlers) { first, _ in first }
+    static let handlers: [KernelExport] = queryHandlers
+         + affinityHandlers
+         + interlockedHandlers
 
     static func thread(_ kernel: Kernel) -> UInt64 { SynchronizationArea.currentThread(kernel) }
 
-    static let queryHandlers: [String: KernelHandler] = [
-        "KeGetCurrentThread": { call in thread(call.kernel) },
-        "PsGetCurrentThread": { call in thread(call.kernel) },
-        "IoGetCurrentProcess": { call in call.kernel.processor.process },
-        "PsGetCurrentProcess": { call in call.kernel.processor.process },
-        "PsGetCurrentProcessId": { _ in 4 },
-        "PsGetCurrentThreadId": { call in DeferredArea.systemThreadId(call.kernel, thread: thread(call.kernel)) ?? 8 },
-        "ExGetPreviousMode": { _ in 0 },
-        "KeGetPreviousMode": { _ in 0 },
-        "ExGetCurrentResourceThread": { call in thread(call.kernel) },
+    static let queryHandlers: [KernelExport] = [
+        .ntoskrnl("KeGetCurrentThread") { call in thread(call.kernel) },
+        .ntoskrnl("PsGetCurrentThread") { call in thread(call.kernel) },
+        .ntoskrnl("IoGetCurrentProcess") { call in call.kernel.processor.process },
+        .ntoskrnl("PsGetCurrentProcess") { call in call.kernel.processor.process },
+        .ntoskrnl("PsGetCurrentProcessId") { _ in 4 },
+        .ntoskrnl("PsGetCurrentThreadId") { call in DeferredArea.systemThreadId(call.kernel, thread: thread(call.kernel)) ?? 8 },
+        .ntoskrnl("ExGetPreviousMode") { _ in 0 },
+        .ntoskrnl("KeGetPreviousMode") { _ in 0 },
+        .ntoskrnl("ExGetCurrentResourceThread") { call in thread(call.kernel) },
         // Priorities: system threads start at 8 (LOW_REALTIME_PRIORITY is 16).
-        "KeSetPriorityThread": { call in
+        .ntoskrnl("KeSetPriorityThread") { call in
             let target = try call.arg(0), priority = Int32(bitPattern: try call.arg32(1))
             let state = executiveState(call.kernel)
             let old = state.priorities[target] ?? defaultPriority
@@ -32,18 +32,18 @@ enum ExecutiveArea {
             }
             return UInt64(UInt32(bitPattern: old))
         },
-        "KeQueryPriorityThread": { call in
+        .ntoskrnl("KeQueryPriorityThread") { call in
             UInt64(UInt32(bitPattern: executiveState(call.kernel).priorities[try call.arg(0)] ?? defaultPriority))
         },
-        "KeSetBasePriorityThread": { call in
+        .ntoskrnl("KeSetBasePriorityThread") { call in
             let target = try call.arg(0), increment = Int32(bitPattern: try call.arg32(1))
             let state = executiveState(call.kernel)
             let old = state.baseIncrements[target] ?? 0
             state.baseIncrements[target] = increment
             return UInt64(UInt32(bitPattern: old))
         },
-        "KeSetIdealProcessorThread": { _ in 0 },
-        "KeQueryBasePriorityThread": { call in
+        .ntoskrnl("KeSetIdealProcessorThread") { _ in 0 }.stub("one CPU: there is no other processor to prefer"),
+        .ntoskrnl("KeQueryBasePriorityThread") { call in
             UInt64(UInt32(bitPattern: executiveState(call.kernel).baseIncrements[try call.arg(0)] ?? 0))
         },
     ]
@@ -61,55 +61,55 @@ enum ExecutiveArea {
 
     // MARK: Processors and affinity
 
-    static let affinityHandlers: [String: KernelHandler] = [
-        "KeQueryActiveProcessors": { _ in 1 },
-        "KeQueryActiveProcessorCount": { call in
+    static let affinityHandlers: [KernelExport] = [
+        .ntoskrnl("KeQueryActiveProcessors") { _ in 1 },
+        .ntoskrnl("KeQueryActiveProcessorCount") { call in
             let out = try call.arg(0)
             if out != 0 { try call.kernel.writeU64(out, 1) }
             return 1
         },
-        "KeQueryActiveProcessorCountEx": { call in groupCount(try call.arg32(0)) },
-        "KeQueryMaximumProcessorCount": { _ in 1 },
-        "KeQueryMaximumProcessorCountEx": { call in groupCount(try call.arg32(0)) },
-        "KeQueryActiveGroupCount": { _ in 1 },
-        "KeQueryMaximumGroupCount": { _ in 1 },
-        "KeQueryGroupAffinity": { call in try call.arg32(0) & 0xFFFF == 0 ? 1 : 0 },
-        "KeGetCurrentProcessorNumber": { _ in 0 },
-        "KeGetCurrentProcessorNumberEx": { call in
+        .ntoskrnl("KeQueryActiveProcessorCountEx") { call in groupCount(try call.arg32(0)) },
+        .ntoskrnl("KeQueryMaximumProcessorCount") { _ in 1 },
+        .ntoskrnl("KeQueryMaximumProcessorCountEx") { call in groupCount(try call.arg32(0)) },
+        .ntoskrnl("KeQueryActiveGroupCount") { _ in 1 },
+        .ntoskrnl("KeQueryMaximumGroupCount") { _ in 1 },
+        .ntoskrnl("KeQueryGroupAffinity") { call in try call.arg32(0) & 0xFFFF == 0 ? 1 : 0 },
+        .ntoskrnl("KeGetCurrentProcessorNumber") { _ in 0 },
+        .ntoskrnl("KeGetCurrentProcessorNumberEx") { call in
             let out = try call.arg(0)
             if out != 0 { try call.kernel.writeU32(out, 0) }
             return 0
         },
-        "KeGetCurrentNodeNumber": { _ in 0 },
-        "KeGetProcessorNumberFromIndex": { call in
+        .ntoskrnl("KeGetCurrentNodeNumber") { _ in 0 },
+        .ntoskrnl("KeGetProcessorNumberFromIndex") { call in
             guard try call.arg32(0) == 0 else { return UInt64(NTStatus.invalidParameter) }
             try call.kernel.writeU32(call.arg(1), 0)
             return UInt64(NTStatus.success)
         },
-        "KeGetProcessorIndexFromNumber": { call in
+        .ntoskrnl("KeGetProcessorIndexFromNumber") { call in
             let number = try call.arg(0)
             let group = try call.kernel.readU16(number), index = try call.kernel.readU8(number &+ 2)
             return group == 0 && index == 0 ? 0 : 0xFFFF_FFFF // INVALID_PROCESSOR_INDEX
         },
-        "KeSetSystemAffinityThread": { call in
+        .ntoskrnl("KeSetSystemAffinityThread") { call in
             try setAffinity(call, call.arg(0))
             return 0
         },
-        "KeSetSystemAffinityThreadEx": { call in
+        .ntoskrnl("KeSetSystemAffinityThreadEx") { call in
             let old = executiveState(call.kernel).systemAffinity
             try setAffinity(call, call.arg(0))
             return old
         },
-        "KeRevertToUserAffinityThread": { call in
+        .ntoskrnl("KeRevertToUserAffinityThread") { call in
             executiveState(call.kernel).systemAffinity = 0
             return 0
         },
-        "KeRevertToUserAffinityThreadEx": { call in
+        .ntoskrnl("KeRevertToUserAffinityThreadEx") { call in
             executiveState(call.kernel).systemAffinity = try call.arg(0)
             return 0
         },
         // KeSetSystemGroupAffinityThread(Affinity, PreviousAffinity) with GROUP_AFFINITY.
-        "KeSetSystemGroupAffinityThread": { call in
+        .ntoskrnl("KeSetSystemGroupAffinityThread") { call in
             typealias G = Layout.Dispatcher.GroupAffinity
             let kernel = call.kernel, affinity = try call.arg(0), previous = try call.arg(1)
             let state = executiveState(kernel)
@@ -122,7 +122,7 @@ enum ExecutiveArea {
             state.systemAffinity = mask
             return 0
         },
-        "KeRevertToUserGroupAffinityThread": { call in
+        .ntoskrnl("KeRevertToUserGroupAffinityThread") { call in
             let previous = try call.arg(0)
             executiveState(call.kernel).systemAffinity = try call.kernel.readU64(previous)
             return 0
@@ -141,70 +141,70 @@ enum ExecutiveArea {
 
     // MARK: Interlocked helpers
 
-    static let interlockedHandlers: [String: KernelHandler] = [
-        "InterlockedPushEntrySList": { call in try pushSList(call.kernel, head: call.arg(0), entry: call.arg(1), call) },
-        "ExpInterlockedPushEntrySList": { call in try pushSList(call.kernel, head: call.arg(0), entry: call.arg(1), call) },
-        "ExInterlockedPushEntrySList": { call in try pushSList(call.kernel, head: call.arg(0), entry: call.arg(1), call) },
-        "InterlockedPopEntrySList": { call in try popSList(call.kernel, head: call.arg(0)) },
-        "ExpInterlockedPopEntrySList": { call in try popSList(call.kernel, head: call.arg(0)) },
-        "ExInterlockedPopEntrySList": { call in try popSList(call.kernel, head: call.arg(0)) },
-        "InterlockedFlushSList": { call in try flushSList(call.kernel, head: call.arg(0)) },
-        "ExpInterlockedFlushSList": { call in try flushSList(call.kernel, head: call.arg(0)) },
-        "ExQueryDepthSList": { call in try call.kernel.readU64(call.arg(0)) & 0xFFFF },
-        "RtlFirstEntrySList": { call in try call.kernel.readU64(call.arg(0) &+ 8) & ~0xF },
+    static let interlockedHandlers: [KernelExport] = [
+        .ntoskrnl("InterlockedPushEntrySList") { call in try pushSList(call.kernel, head: call.arg(0), entry: call.arg(1), call) },
+        .ntoskrnl("ExpInterlockedPushEntrySList") { call in try pushSList(call.kernel, head: call.arg(0), entry: call.arg(1), call) },
+        .ntoskrnl("ExInterlockedPushEntrySList") { call in try pushSList(call.kernel, head: call.arg(0), entry: call.arg(1), call) },
+        .ntoskrnl("InterlockedPopEntrySList") { call in try popSList(call.kernel, head: call.arg(0)) },
+        .ntoskrnl("ExpInterlockedPopEntrySList") { call in try popSList(call.kernel, head: call.arg(0)) },
+        .ntoskrnl("ExInterlockedPopEntrySList") { call in try popSList(call.kernel, head: call.arg(0)) },
+        .ntoskrnl("InterlockedFlushSList") { call in try flushSList(call.kernel, head: call.arg(0)) },
+        .ntoskrnl("ExpInterlockedFlushSList") { call in try flushSList(call.kernel, head: call.arg(0)) },
+        .ntoskrnl("ExQueryDepthSList") { call in try call.kernel.readU64(call.arg(0)) & 0xFFFF },
+        .ntoskrnl("RtlFirstEntrySList") { call in try call.kernel.readU64(call.arg(0) &+ 8) & ~0xF },
         // Doubly-linked lists guarded by a spin lock (which must not be held by the caller).
-        "ExInterlockedInsertHeadList": { try insertList($0, tail: false) },
-        "ExfInterlockedInsertHeadList": { try insertList($0, tail: false) },
-        "ExInterlockedInsertTailList": { try insertList($0, tail: true) },
-        "ExfInterlockedInsertTailList": { try insertList($0, tail: true) },
-        "ExInterlockedRemoveHeadList": { try removeHeadList($0) },
-        "ExfInterlockedRemoveHeadList": { try removeHeadList($0) },
-        "ExInterlockedPushEntryList": { try pushEntryList($0) },
-        "ExfInterlockedPushEntryList": { try pushEntryList($0) },
-        "ExInterlockedPopEntryList": { try popEntryList($0) },
-        "ExfInterlockedPopEntryList": { try popEntryList($0) },
+        .ntoskrnl("ExInterlockedInsertHeadList") { try insertList($0, tail: false) },
+        .ntoskrnl("ExfInterlockedInsertHeadList") { try insertList($0, tail: false) },
+        .ntoskrnl("ExInterlockedInsertTailList") { try insertList($0, tail: true) },
+        .ntoskrnl("ExfInterlockedInsertTailList") { try insertList($0, tail: true) },
+        .ntoskrnl("ExInterlockedRemoveHeadList") { try removeHeadList($0) },
+        .ntoskrnl("ExfInterlockedRemoveHeadList") { try removeHeadList($0) },
+        .ntoskrnl("ExInterlockedPushEntryList") { try pushEntryList($0) },
+        .ntoskrnl("ExfInterlockedPushEntryList") { try pushEntryList($0) },
+        .ntoskrnl("ExInterlockedPopEntryList") { try popEntryList($0) },
+        .ntoskrnl("ExfInterlockedPopEntryList") { try popEntryList($0) },
         // Interlocked arithmetic (exported on x86; harmless to model everywhere).
-        "InterlockedIncrement": { call in
+        .ntoskrnl("InterlockedIncrement") { call in
             let address = try call.arg(0), value = try call.kernel.readU32(address) &+ 1
             try call.kernel.writeU32(address, value)
             return UInt64(value)
         },
-        "InterlockedDecrement": { call in
+        .ntoskrnl("InterlockedDecrement") { call in
             let address = try call.arg(0), value = try call.kernel.readU32(address) &- 1
             try call.kernel.writeU32(address, value)
             return UInt64(value)
         },
-        "InterlockedExchange": { call in
+        .ntoskrnl("InterlockedExchange") { call in
             let address = try call.arg(0), old = try call.kernel.readU32(address)
             try call.kernel.writeU32(address, call.arg32(1))
             return UInt64(old)
         },
-        "InterlockedExchangeAdd": { call in
+        .ntoskrnl("InterlockedExchangeAdd") { call in
             let address = try call.arg(0), old = try call.kernel.readU32(address)
             try call.kernel.writeU32(address, old &+ call.arg32(1))
             return UInt64(old)
         },
-        "InterlockedCompareExchange": { call in
+        .ntoskrnl("InterlockedCompareExchange") { call in
             let address = try call.arg(0), old = try call.kernel.readU32(address)
             if old == (try call.arg32(2)) { try call.kernel.writeU32(address, call.arg32(1)) }
             return UInt64(old)
         },
         // ExInterlockedAddUlong(Addend, Increment, Lock) → the initial value.
-        "ExInterlockedAddUlong": { call in
+        .ntoskrnl("ExInterlockedAddUlong") { call in
             try checkLock(call, call.arg(2))
             let address = try call.arg(0), old = try call.kernel.readU32(address)
             try call.kernel.writeU32(address, old &+ call.arg32(1))
             return UInt64(old)
         },
         // ExInterlockedAddLargeInteger(Addend, Increment (by value), Lock) → the initial value.
-        "ExInterlockedAddLargeInteger": { call in
+        .ntoskrnl("ExInterlockedAddLargeInteger") { call in
             try checkLock(call, call.arg(2))
             let address = try call.arg(0), old = try call.kernel.readU64(address)
             try call.kernel.writeU64(address, old &+ call.arg(1))
             return old
         },
         // ExInterlockedCompareExchange64(Destination, Exchange*, Comparand*, Lock).
-        "ExInterlockedCompareExchange64": { call in
+        .ntoskrnl("ExInterlockedCompareExchange64") { call in
             let kernel = call.kernel, address = try call.arg(0), old = try kernel.readU64(address)
             if old == (try kernel.readU64(call.arg(2))) { try kernel.writeU64(address, kernel.readU64(call.arg(1))) }
             return old

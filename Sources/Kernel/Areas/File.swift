@@ -13,57 +13,82 @@ import Memory
 /// pages even for PAGE_WRITECOPY, and a file-backed section copies the file
 /// when it is created and writes views back when they are unmapped.
 enum FileArea {
-    static let handlers: [String: KernelHandler] = {
-        var table: [String: KernelHandler] = [
-            "IoCreateFile": StatusHandlers.wrap { try create($0) },
-            "IoCreateFileEx": StatusHandlers.wrap { try create($0) },
-            "IoCreateFileSpecifyDeviceObjectHint": StatusHandlers.wrap { try create($0) },
-        ]
-        let native: [String: @Sendable (KernelCall) throws -> UInt32] = [
-            "CreateFile": { try create($0) },
-            "OpenFile": { call in
-                try open(call, handleOut: call.arg(0), access: call.arg32(1), objectAttributes: call.arg(2),
-                         ioStatus: call.arg(3), attributes: 0, disposition: 1, options: call.arg32(5))
-            },
-            "ReadFile": { try read($0) },
-            "WriteFile": { try write($0) },
-            "QueryInformationFile": { try queryInformation($0) },
-            "SetInformationFile": { try setInformation($0) },
-            "QueryVolumeInformationFile": { try queryVolume($0) },
-            "QueryDirectoryFile": { call in
-                try queryDirectory(call, infoClass: call.arg32(7), single: call.arg(8) & 0xFF != 0, pattern: call.arg(9),
-                                   restart: call.arg(10) & 0xFF != 0)
-            },
-            "QueryDirectoryFileEx": { call in
-                let flags = try call.arg32(8)
-                return try queryDirectory(call, infoClass: call.arg32(7), single: flags & 2 != 0, pattern: call.arg(9),
-                                          restart: flags & 1 != 0)
-            },
-            "FlushBuffersFile": { call in
-                _ = try file(call, call.arg(0))
-                try StatusHandlers.ioStatus(call.kernel, call.arg(1), NTStatus.success, 0)
-                return NTStatus.success
-            },
-            "DeleteFile": { try deleteFile($0) },
-            "QueryFullAttributesFile": { try queryAttributes($0, network: true) },
-            "QueryAttributesFile": { try queryAttributes($0, network: false) },
-            "CreateSection": { try createSection($0) },
-            "OpenSection": { try openSection($0) },
-            "MapViewOfSection": { try mapView($0) },
-            "UnmapViewOfSection": { try unmapView($0) },
-        ]
-        for (name, body) in native {
-            table["Zw" + name] = StatusHandlers.wrap(body)
-            table["Nt" + name] = StatusHandlers.wrap(body)
-        }
-        // A name that opens one of the model's devices goes to its driver (IRP_MJ_CREATE).
-        for name in ["ZwCreateFile", "NtCreateFile", "ZwOpenFile", "NtOpenFile", "IoCreateFile", "IoCreateFileEx",
-                     "IoCreateFileSpecifyDeviceObjectHint"] {
-            guard let files = table[name] else { continue }
-            table[name] = { call in try DeviceFiles.open(call) ?? files(call) }
-        }
-        return table
-    }()
+    /// Zw and Nt twins are registered one by one (same body), so both names are greppable.
+    static let handlers: [KernelExport] = [
+        // NTSTATUS IoCreateFile(PHANDLE FileHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes, …)
+        .ntoskrnl("IoCreateFile", opening { try create($0) }),
+        .ntoskrnl("IoCreateFileEx", opening { try create($0) }),
+        .ntoskrnl("IoCreateFileSpecifyDeviceObjectHint", opening { try create($0) }),
+        .ntoskrnl("ZwCreateFile", opening { try create($0) }),
+        .ntoskrnl("NtCreateFile", opening { try create($0) }),
+        .ntoskrnl("ZwOpenFile", opening(openFile)),
+        .ntoskrnl("NtOpenFile", opening(openFile)),
+        .ntoskrnl("ZwReadFile", StatusHandlers.wrap { try read($0) }),
+        .ntoskrnl("NtReadFile", StatusHandlers.wrap { try read($0) }),
+        .ntoskrnl("ZwWriteFile", StatusHandlers.wrap { try write($0) }),
+        .ntoskrnl("NtWriteFile", StatusHandlers.wrap { try write($0) }),
+        .ntoskrnl("ZwQueryInformationFile", StatusHandlers.wrap { try queryInformation($0) }),
+        .ntoskrnl("NtQueryInformationFile", StatusHandlers.wrap { try queryInformation($0) }),
+        .ntoskrnl("ZwSetInformationFile", StatusHandlers.wrap { try setInformation($0) }),
+        .ntoskrnl("NtSetInformationFile", StatusHandlers.wrap { try setInformation($0) }),
+        .ntoskrnl("ZwQueryVolumeInformationFile", StatusHandlers.wrap { try queryVolume($0) }),
+        .ntoskrnl("NtQueryVolumeInformationFile", StatusHandlers.wrap { try queryVolume($0) }),
+        .ntoskrnl("ZwQueryDirectoryFile", StatusHandlers.wrap(queryDirectoryFile)),
+        .ntoskrnl("NtQueryDirectoryFile", StatusHandlers.wrap(queryDirectoryFile)),
+        .ntoskrnl("ZwQueryDirectoryFileEx", StatusHandlers.wrap(queryDirectoryFileEx)),
+        .ntoskrnl("NtQueryDirectoryFileEx", StatusHandlers.wrap(queryDirectoryFileEx)),
+        .ntoskrnl("ZwFlushBuffersFile", StatusHandlers.wrap(flushBuffers)),
+        .ntoskrnl("NtFlushBuffersFile", StatusHandlers.wrap(flushBuffers)),
+        .ntoskrnl("ZwDeleteFile", StatusHandlers.wrap { try deleteFile($0) }),
+        .ntoskrnl("NtDeleteFile", StatusHandlers.wrap { try deleteFile($0) }),
+        .ntoskrnl("ZwQueryFullAttributesFile", StatusHandlers.wrap { try queryAttributes($0, network: true) }),
+        .ntoskrnl("NtQueryFullAttributesFile", StatusHandlers.wrap { try queryAttributes($0, network: true) }),
+        .ntoskrnl("ZwQueryAttributesFile", StatusHandlers.wrap { try queryAttributes($0, network: false) }),
+        .ntoskrnl("NtQueryAttributesFile", StatusHandlers.wrap { try queryAttributes($0, network: false) }),
+        // NTSTATUS ZwCreateSection(PHANDLE SectionHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+        //                          PLARGE_INTEGER MaximumSize, ULONG SectionPageProtection, ULONG AllocationAttributes, HANDLE FileHandle)
+        .ntoskrnl("ZwCreateSection", StatusHandlers.wrap { try createSection($0) }),
+        .ntoskrnl("NtCreateSection", StatusHandlers.wrap { try createSection($0) }),
+        .ntoskrnl("ZwOpenSection", StatusHandlers.wrap { try openSection($0) }),
+        .ntoskrnl("NtOpenSection", StatusHandlers.wrap { try openSection($0) }),
+        // NTSTATUS ZwMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits,
+        //     SIZE_T CommitSize, PLARGE_INTEGER SectionOffset, PSIZE_T ViewSize, SECTION_INHERIT InheritDisposition,
+        //     ULONG AllocationType, ULONG Win32Protect)
+        .ntoskrnl("ZwMapViewOfSection", StatusHandlers.wrap { try mapView($0) }),
+        .ntoskrnl("NtMapViewOfSection", StatusHandlers.wrap { try mapView($0) }),
+        .ntoskrnl("ZwUnmapViewOfSection", StatusHandlers.wrap { try unmapView($0) }),
+        .ntoskrnl("NtUnmapViewOfSection", StatusHandlers.wrap { try unmapView($0) }),
+    ]
+
+    /// A name that opens one of the model's devices goes to its driver (IRP_MJ_CREATE);
+    /// any other name to the virtual file system.
+    static func opening(_ body: @escaping @Sendable (KernelCall) throws -> UInt32) -> KernelHandler {
+        let files = StatusHandlers.wrap(body)
+        return { call in try DeviceFiles.open(call) ?? files(call) }
+    }
+
+    /// ZwOpenFile(FileHandle, DesiredAccess, ObjectAttributes, IoStatusBlock, ShareAccess, OpenOptions).
+    static func openFile(_ call: KernelCall) throws -> UInt32 {
+        try open(call, handleOut: call.arg(0), access: call.arg32(1), objectAttributes: call.arg(2),
+                 ioStatus: call.arg(3), attributes: 0, disposition: 1, options: call.arg32(5))
+    }
+
+    static func queryDirectoryFile(_ call: KernelCall) throws -> UInt32 {
+        try queryDirectory(call, infoClass: call.arg32(7), single: call.arg(8) & 0xFF != 0, pattern: call.arg(9),
+                           restart: call.arg(10) & 0xFF != 0)
+    }
+
+    static func queryDirectoryFileEx(_ call: KernelCall) throws -> UInt32 {
+        let flags = try call.arg32(8)
+        return try queryDirectory(call, infoClass: call.arg32(7), single: flags & 2 != 0, pattern: call.arg(9),
+                                  restart: flags & 1 != 0)
+    }
+
+    static func flushBuffers(_ call: KernelCall) throws -> UInt32 {
+        _ = try file(call, call.arg(0))
+        try StatusHandlers.ioStatus(call.kernel, call.arg(1), NTStatus.success, 0)
+        return NTStatus.success
+    }
 
     /// The payload of a "File" handle.
     final class OpenFile {

@@ -9,16 +9,16 @@
 /// in its own state. No file system I/O reaches the filters: FltStartFiltering
 /// succeeds but no volume is attached, so no instance setup runs.
 enum FilterManagerArea {
-    static let handlers: [String: KernelHandler] = [
-        "FltRegisterFilter": { try registerFilter($0) },
-        "FltStartFiltering": { call in
+    static let handlers: [KernelExport] = [
+        .fltmgr("FltRegisterFilter") { try registerFilter($0) },
+        .fltmgr("FltStartFiltering") { call in
             guard let filter = fltState(call.kernel).filters[try call.arg(0)] else { return UInt64(NTStatus.invalidParameter) }
             guard !filter.started else { return UInt64(AreaStatus.invalidDeviceState) }
             fltState(call.kernel).filters[try call.arg(0)]?.started = true
             call.note("filtering started; the model attaches no volumes")
             return UInt64(NTStatus.success)
         },
-        "FltUnregisterFilter": { call in
+        .fltmgr("FltUnregisterFilter") { call in
             let state = fltState(call.kernel), filter = try call.arg(0)
             guard state.filters.removeValue(forKey: filter) != nil else {
                 call.note("not a registered filter")
@@ -28,66 +28,66 @@ enum FilterManagerArea {
             state.ports = state.ports.filter { $0.value.filter != filter }
             return 0
         },
-        "FltBuildDefaultSecurityDescriptor": { try buildDefaultSecurityDescriptor($0) },
-        "FltFreeSecurityDescriptor": { call in
+        .fltmgr("FltBuildDefaultSecurityDescriptor") { try buildDefaultSecurityDescriptor($0) },
+        .fltmgr("FltFreeSecurityDescriptor") { call in
             call.kernel.freePool(try call.arg(0))
             return 0
         },
-        "FltCreateCommunicationPort": { try createCommunicationPort($0) },
-        "FltCloseCommunicationPort": { call in
+        .fltmgr("FltCreateCommunicationPort") { try createCommunicationPort($0) },
+        .fltmgr("FltCloseCommunicationPort") { call in
             let state = fltState(call.kernel), port = try call.arg(0)
             if let name = state.ports.removeValue(forKey: port)?.name { call.note(name) } else { call.note("not an open server port") }
             return 0
         },
         // FltCloseClientPort(Filter, *ClientPort): the handle is set to NULL.
-        "FltCloseClientPort": { call in
+        .fltmgr("FltCloseClientPort") { call in
             let out = try call.arg(1)
             if out != 0 { try call.kernel.writeU64(out, 0) }
             return 0
         },
         // FltSendMessage(Filter, *ClientPort, …): no user-mode client ever connects in the model.
-        "FltSendMessage": { call in
+        .fltmgr("FltSendMessage") { call in
             call.note("no client connected")
             return UInt64(FilterStatus.portDisconnected)
-        },
-        "FltGetRoutineAddress": { call in
+        }.stub("no user-mode client ever connects, so every port is disconnected"),
+        .fltmgr("FltGetRoutineAddress") { call in
             let name = try call.kernel.readCString(call.arg(0), maxLength: 256)
             call.note(name)
-            guard handlers[name] != nil else { return 0 }
+            guard ExportTable.lookup(.fltmgr, name) != nil else { return 0 }
             return try call.kernel.resolve(module: "fltmgr.sys", function: name)
         },
-        "FltObjectReference": { call in
+        .fltmgr("FltObjectReference") { call in
             fltState(call.kernel).references[try call.arg(0), default: 0] += 1
             return UInt64(NTStatus.success)
         },
-        "FltObjectDereference": { call in
+        .fltmgr("FltObjectDereference") { call in
             let state = fltState(call.kernel), object = try call.arg(0)
             if let count = state.references[object], count > 0 { state.references[object] = count - 1 }
             return 0
         },
         // Push locks: an EX_PUSH_LOCK inside a critical region, as FltAcquirePushLock* documents.
-        "FltInitializePushLock": { call in
+        .fltmgr("FltInitializePushLock") { call in
             try call.kernel.writeU64(call.arg(0), 0)
             return 0
         },
-        "FltDeletePushLock": { _ in 0 },
-        "FltAcquirePushLockExclusive": { try acquirePushLock($0, exclusive: true) },
-        "FltAcquirePushLockExclusiveEx": { try acquirePushLock($0, exclusive: true) },
-        "FltAcquirePushLockShared": { try acquirePushLock($0, exclusive: false) },
-        "FltAcquirePushLockSharedEx": { try acquirePushLock($0, exclusive: false) },
-        "FltReleasePushLock": { try releasePushLock($0) },
-        "FltReleasePushLockEx": { try releasePushLock($0) },
-        "FltEnumerateFilters": { try enumerateFilters($0) },
-        "FltEnumerateInstances": { try enumerateInstances($0) },
-        "FltGetFilterInformation": { try filterInformation($0) },
+        .fltmgr("FltDeletePushLock") { _ in 0 }.stub("a push lock holds no resources to release"),
+        .fltmgr("FltAcquirePushLockExclusive") { try acquirePushLock($0, exclusive: true) },
+        .fltmgr("FltAcquirePushLockExclusiveEx") { try acquirePushLock($0, exclusive: true) },
+        .fltmgr("FltAcquirePushLockShared") { try acquirePushLock($0, exclusive: false) },
+        .fltmgr("FltAcquirePushLockSharedEx") { try acquirePushLock($0, exclusive: false) },
+        .fltmgr("FltReleasePushLock") { try releasePushLock($0) },
+        .fltmgr("FltReleasePushLockEx") { try releasePushLock($0) },
+        .fltmgr("FltEnumerateFilters") { try enumerateFilters($0) },
+        .fltmgr("FltEnumerateInstances") { try enumerateInstances($0) },
+        .fltmgr("FltGetFilterInformation") { try filterInformation($0) },
         // FltGetVolumeFromInstance(Instance, *RetVolume): the model's filters have no instances.
-        "FltGetVolumeFromInstance": { _ in UInt64(NTStatus.invalidParameter) },
-        "FltParseFileName": { try parseFileName($0) },
-        "FltAllocatePoolAlignedWithTag": { call in
+        .fltmgr("FltGetVolumeFromInstance") { _ in UInt64(NTStatus.invalidParameter) }.stub("the model attaches no instances to volumes"),
+        .fltmgr("FltParseFileName") { try parseFileName($0) },
+        .fltmgr("FltAllocatePoolAlignedWithTag") { call in
             // (Instance, PoolType, NumberOfBytes, Tag): ordinary pool (DV checks the pool type).
             try PoolArea.allocate(call, type: call.arg(1), size: call.arg(2), tag: call.arg32(3))
         },
-        "FltFreePoolAlignedWithTag": { call in
+        .fltmgr("FltFreePoolAlignedWithTag") { call in
             call.kernel.freePool(try call.arg(1))
             return 0
         },

@@ -7,8 +7,8 @@
 /// at physical 0xE0000000, as on a common desktop. Without it, drivers fall back
 /// to probing every segment and bus through HalGetBusDataByOffset.
 enum FirmwareTablesArea {
-    static let handlers: [String: KernelHandler] = [
-        "ExGetSystemFirmwareTable": { try getTable($0) },
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("ExGetSystemFirmwareTable") { try getTable($0) },
     ]
 
     /// SystemFirmwareTableInformation.

@@ -15,48 +15,58 @@ enum FormatArea {
     static let truncate = UInt64.max // _TRUNCATE
     static let maxOutput = 1 << 20
 
-    static let handlers: [String: KernelHandler] = makeHandlers()
+    /// Each family is written out narrow and wide, so every exported name is greppable.
+    static let handlers: [KernelExport] = [
+        // int sprintf(char *Buffer, const char *Format, ...); swprintf is ntoskrnl's legacy two-argument form.
+        .ntoskrnl("sprintf") { try plainVariadic($0, wide: false) },
+        .ntoskrnl("swprintf") { try plainVariadic($0, wide: true) },
+        .ntoskrnl("_swprintf") { try plainVariadic($0, wide: true) },
+        // int vsprintf(char *Buffer, const char *Format, va_list ArgList)
+        .ntoskrnl("vsprintf") { try plainList($0, wide: false) },
+        .ntoskrnl("_vswprintf") { try plainList($0, wide: true) },
+        // int _snprintf(char *Buffer, size_t Count, const char *Format, ...)
+        .ntoskrnl("_snprintf") { try countedForm($0, wide: false, list: false) },
+        .ntoskrnl("_snwprintf") { try countedForm($0, wide: true, list: false) },
+        .ntoskrnl("_vsnprintf") { try countedForm($0, wide: false, list: true) },
+        .ntoskrnl("_vsnwprintf") { try countedForm($0, wide: true, list: true) },
+        // int sprintf_s(char *Buffer, size_t SizeOfBuffer, const char *Format, ...)
+        .ntoskrnl("sprintf_s") { try secureForm($0, wide: false, counted: false, list: false) },
+        .ntoskrnl("swprintf_s") { try secureForm($0, wide: true, counted: false, list: false) },
+        .ntoskrnl("vsprintf_s") { try secureForm($0, wide: false, counted: false, list: true) },
+        .ntoskrnl("vswprintf_s") { try secureForm($0, wide: true, counted: false, list: true) },
+        // int _snprintf_s(char *Buffer, size_t SizeOfBuffer, size_t Count, const char *Format, ...)
+        .ntoskrnl("_snprintf_s") { try secureForm($0, wide: false, counted: true, list: false) },
+        .ntoskrnl("_snwprintf_s") { try secureForm($0, wide: true, counted: true, list: false) },
+        .ntoskrnl("_vsnprintf_s") { try secureForm($0, wide: false, counted: true, list: true) },
+        .ntoskrnl("_vsnwprintf_s") { try secureForm($0, wide: true, counted: true, list: true) },
+        // int _scprintf(const char *Format, ...)
+        .ntoskrnl("_scprintf") { try countOnly($0, wide: false, list: false) },
+        .ntoskrnl("_scwprintf") { try countOnly($0, wide: true, list: false) },
+        .ntoskrnl("_vscprintf") { try countOnly($0, wide: false, list: true) },
+        .ntoskrnl("_vscwprintf") { try countOnly($0, wide: true, list: true) },
+    ]
 
-    private static func makeHandlers() -> [String: KernelHandler] {
-        var t: [String: KernelHandler] = [:]
-        for wide in [false, true] {
-            let w = wide ? "w" : ""
-            // sprintf(Buffer, Format, ...) / swprintf(Buffer, Format, ...)
-            t[wide ? "swprintf" : "sprintf"] = { call in
-                try plain(call, wide: wide, buffer: call.arg(0), format: call.arg(1), arguments: .variadic(2))
-            }
-            if wide { t["_swprintf"] = t["swprintf"] }
-            t[wide ? "_vswprintf" : "vsprintf"] = { call in
-                try plain(call, wide: wide, buffer: call.arg(0), format: call.arg(1), arguments: .list(call.arg(2)))
-            }
-            t["_sn\(w)printf"] = { call in
-                try counted(call, wide: wide, buffer: call.arg(0), count: call.arg(1), format: call.arg(2), arguments: .variadic(3))
-            }
-            t["_vsn\(w)printf"] = { call in
-                try counted(call, wide: wide, buffer: call.arg(0), count: call.arg(1), format: call.arg(2), arguments: .list(call.arg(3)))
-            }
-            t["s\(w)printf_s"] = { call in
-                try secure(call, wide: wide, buffer: call.arg(0), size: call.arg(1), count: nil, format: call.arg(2), arguments: .variadic(3))
-            }
-            t["vs\(w)printf_s"] = { call in
-                try secure(call, wide: wide, buffer: call.arg(0), size: call.arg(1), count: nil, format: call.arg(2), arguments: .list(call.arg(3)))
-            }
-            t["_sn\(w)printf_s"] = { call in
-                try secure(call, wide: wide, buffer: call.arg(0), size: call.arg(1), count: call.arg(2), format: call.arg(3),
-                           arguments: .variadic(4))
-            }
-            t["_vsn\(w)printf_s"] = { call in
-                try secure(call, wide: wide, buffer: call.arg(0), size: call.arg(1), count: call.arg(2), format: call.arg(3),
-                           arguments: .list(call.arg(4)))
-            }
-            t["_sc\(w)printf"] = { call in
-                UInt64(try render(call, wide: wide, format: call.arg(0), arguments: .variadic(1)).count)
-            }
-            t["_vsc\(w)printf"] = { call in
-                UInt64(try render(call, wide: wide, format: call.arg(0), arguments: .list(call.arg(1))).count)
-            }
-        }
-        return t
+    static func plainVariadic(_ call: KernelCall, wide: Bool) throws -> UInt64 {
+        try plain(call, wide: wide, buffer: call.arg(0), format: call.arg(1), arguments: .variadic(2))
+    }
+
+    static func plainList(_ call: KernelCall, wide: Bool) throws -> UInt64 {
+        try plain(call, wide: wide, buffer: call.arg(0), format: call.arg(1), arguments: .list(call.arg(2)))
+    }
+
+    static func countedForm(_ call: KernelCall, wide: Bool, list: Bool) throws -> UInt64 {
+        try counted(call, wide: wide, buffer: call.arg(0), count: call.arg(1), format: call.arg(2),
+                    arguments: list ? .list(call.arg(3)) : .variadic(3))
+    }
+
+    static func secureForm(_ call: KernelCall, wide: Bool, counted: Bool, list: Bool) throws -> UInt64 {
+        let rest = counted ? 4 : 3
+        return try secure(call, wide: wide, buffer: call.arg(0), size: call.arg(1), count: counted ? call.arg(2) : nil,
+                          format: call.arg(rest - 1), arguments: list ? .list(call.arg(rest)) : .variadic(rest))
+    }
+
+    static func countOnly(_ call: KernelCall, wide: Bool, list: Bool) throws -> UInt64 {
+        UInt64(try render(call, wide: wide, format: call.arg(0), arguments: list ? .list(call.arg(1)) : .variadic(1)).count)
     }
 
     enum Arguments {

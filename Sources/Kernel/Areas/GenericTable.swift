@@ -12,15 +12,15 @@
 /// AllocateRoutine +0x50, FreeRoutine +0x58, TableContext +0x60. The root of
 /// the tree is BalancedRoot.RightChild; each element's data follows its links.
 enum GenericTableArea {
-    static let handlers: [String: KernelHandler] = [
-        "RtlInitializeGenericTableAvl": { try initialize($0) },
-        "RtlNumberGenericTableElementsAvl": { call in UInt64(try call.kernel.readU32(call.arg(0) &+ Table.count)) },
-        "RtlIsGenericTableEmptyAvl": { call in try call.kernel.readU32(call.arg(0) &+ Table.count) == 0 ? 1 : 0 },
-        "RtlEnumerateGenericTableWithoutSplayingAvl": { try enumerate($0, restartKey: $0.arg(1)) },
-        "RtlInsertElementGenericTableAvl": { try insert($0) },
-        "RtlLookupElementGenericTableAvl": { try lookup($0) },
-        "RtlDeleteElementGenericTableAvl": { try delete($0) },
-        "RtlEnumerateGenericTableAvl": { call in
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("RtlInitializeGenericTableAvl") { try initialize($0) },
+        .ntoskrnl("RtlNumberGenericTableElementsAvl") { call in UInt64(try call.kernel.readU32(call.arg(0) &+ Table.count)) },
+        .ntoskrnl("RtlIsGenericTableEmptyAvl") { call in try call.kernel.readU32(call.arg(0) &+ Table.count) == 0 ? 1 : 0 },
+        .ntoskrnl("RtlEnumerateGenericTableWithoutSplayingAvl") { try enumerate($0, restartKey: $0.arg(1)) },
+        .ntoskrnl("RtlInsertElementGenericTableAvl") { try insert($0) },
+        .ntoskrnl("RtlLookupElementGenericTableAvl") { try lookup($0) },
+        .ntoskrnl("RtlDeleteElementGenericTableAvl") { try delete($0) },
+        .ntoskrnl("RtlEnumerateGenericTableAvl") { call in
             // (Table, Restart): Restart TRUE starts over; the table's own RestartKey keeps the place.
             let table = try call.arg(0)
             if try call.arg(1) & 0xFF != 0 { try call.kernel.writeU64(table &+ Table.restartKey, 0) }

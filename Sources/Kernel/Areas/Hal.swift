@@ -5,38 +5,38 @@ import Memory
 /// and MmMapIoSpace gives zeroed, non-executable memory standing in for the
 /// device's registers — enough for a driver to run past its probing code.
 enum HalArea {
-    static let handlers: [String: KernelHandler] = [
-        "READ_PORT_UCHAR": { call in try port(call, 0xFF) },
-        "READ_PORT_USHORT": { call in try port(call, 0xFFFF) },
-        "READ_PORT_ULONG": { call in try port(call, 0xFFFF_FFFF) },
-        "WRITE_PORT_UCHAR": { call in try portWrite(call) },
-        "WRITE_PORT_USHORT": { call in try portWrite(call) },
-        "WRITE_PORT_ULONG": { call in try portWrite(call) },
-        "READ_PORT_BUFFER_UCHAR": { call in try portBuffer(call, width: 1) },
-        "READ_PORT_BUFFER_USHORT": { call in try portBuffer(call, width: 2) },
-        "READ_PORT_BUFFER_ULONG": { call in try portBuffer(call, width: 4) },
-        "WRITE_PORT_BUFFER_UCHAR": { _ in 0 },
-        "WRITE_PORT_BUFFER_USHORT": { _ in 0 },
-        "WRITE_PORT_BUFFER_ULONG": { _ in 0 },
-        "READ_REGISTER_UCHAR": { call in UInt64(try call.kernel.readU8(call.arg(0))) },
-        "READ_REGISTER_USHORT": { call in UInt64(try call.kernel.readU16(call.arg(0))) },
-        "READ_REGISTER_ULONG": { call in UInt64(try call.kernel.readU32(call.arg(0))) },
-        "WRITE_REGISTER_UCHAR": { call in try call.kernel.writeU8(call.arg(0), UInt8(truncatingIfNeeded: call.arg(1))); return 0 },
-        "WRITE_REGISTER_USHORT": { call in try call.kernel.writeU16(call.arg(0), UInt16(truncatingIfNeeded: call.arg(1))); return 0 },
-        "WRITE_REGISTER_ULONG": { call in try call.kernel.writeU32(call.arg(0), call.arg32(1)); return 0 },
-        "HalGetBusDataByOffset": { call in try busData(call) },
-        "HalGetBusData": { call in try busData(call, offsetIndex: nil) },
-        "HalSetBusDataByOffset": { _ in 0 },
-        "HalSetBusData": { _ in 0 },
-        "HalTranslateBusAddress": { call in
+    static let handlers: [KernelExport] = [
+        .hal("READ_PORT_UCHAR") { call in try port(call, 0xFF) },
+        .hal("READ_PORT_USHORT") { call in try port(call, 0xFFFF) },
+        .hal("READ_PORT_ULONG") { call in try port(call, 0xFFFF_FFFF) },
+        .hal("WRITE_PORT_UCHAR") { call in try portWrite(call) },
+        .hal("WRITE_PORT_USHORT") { call in try portWrite(call) },
+        .hal("WRITE_PORT_ULONG") { call in try portWrite(call) },
+        .hal("READ_PORT_BUFFER_UCHAR") { call in try portBuffer(call, width: 1) },
+        .hal("READ_PORT_BUFFER_USHORT") { call in try portBuffer(call, width: 2) },
+        .hal("READ_PORT_BUFFER_ULONG") { call in try portBuffer(call, width: 4) },
+        .hal("WRITE_PORT_BUFFER_UCHAR") { _ in 0 }.stub("no device behind any I/O port: the data goes nowhere"),
+        .hal("WRITE_PORT_BUFFER_USHORT") { _ in 0 }.stub("no device behind any I/O port: the data goes nowhere"),
+        .hal("WRITE_PORT_BUFFER_ULONG") { _ in 0 }.stub("no device behind any I/O port: the data goes nowhere"),
+        .hal("READ_REGISTER_UCHAR") { call in UInt64(try call.kernel.readU8(call.arg(0))) },
+        .hal("READ_REGISTER_USHORT") { call in UInt64(try call.kernel.readU16(call.arg(0))) },
+        .hal("READ_REGISTER_ULONG") { call in UInt64(try call.kernel.readU32(call.arg(0))) },
+        .hal("WRITE_REGISTER_UCHAR") { call in try call.kernel.writeU8(call.arg(0), UInt8(truncatingIfNeeded: call.arg(1))); return 0 },
+        .hal("WRITE_REGISTER_USHORT") { call in try call.kernel.writeU16(call.arg(0), UInt16(truncatingIfNeeded: call.arg(1))); return 0 },
+        .hal("WRITE_REGISTER_ULONG") { call in try call.kernel.writeU32(call.arg(0), call.arg32(1)); return 0 },
+        .hal("HalGetBusDataByOffset") { call in try busData(call) },
+        .hal("HalGetBusData") { call in try busData(call, offsetIndex: nil) },
+        .hal("HalSetBusDataByOffset") { _ in 0 }.stub("every PCI slot is empty: nothing is written"),
+        .hal("HalSetBusData") { _ in 0 }.stub("every PCI slot is empty: nothing is written"),
+        .hal("HalTranslateBusAddress") { call in
             // (InterfaceType, BusNumber, BusAddress, *AddressSpace, *TranslatedAddress): identity.
             try call.kernel.writeU64(call.arg(4), call.arg(2))
             return 1
         },
-        "HalGetInterruptVector": { _ in 0 },
-        "MmMapIoSpace": { call in try mapIoSpace(call, size: call.arg(1), protection: 0x04) },
-        "MmMapIoSpaceEx": { call in try mapIoSpace(call, size: call.arg(1), protection: call.arg32(2)) },
-        "MmUnmapIoSpace": { call in
+        .hal("HalGetInterruptVector") { _ in 0 }.stub("no interrupt controller: no vector is ever assigned"),
+        .ntoskrnl("MmMapIoSpace") { call in try mapIoSpace(call, size: call.arg(1), protection: 0x04) },
+        .ntoskrnl("MmMapIoSpaceEx") { call in try mapIoSpace(call, size: call.arg(1), protection: call.arg32(2)) },
+        .ntoskrnl("MmUnmapIoSpace") { call in
             let kernel = call.kernel, base = try call.arg(0) & ~0xFFF
             if kernel.state(IoSpace.self, make: { IoSpace() }).mappings.remove(base) != nil { try? kernel.memory.free(base) }
             return 0
@@ -80,12 +80,7 @@ enum HalArea {
     static func mapIoSpace(_ call: KernelCall, size: UInt64, protection: UInt32) throws -> UInt64 {
         let kernel = call.kernel
         call.note("physical 0x\(String(try call.arg(0), radix: 16)), \(size) bytes")
-        if DriverVerifier.isExecutable(protection: protection) {
-            try kernel.verifierViolation(
-                call, subcode: 0x2001, title: "executable page protection (\(DriverVerifier.protectionName(protection)))",
-                p3: UInt64(protection), p4: nil, fix: "map device memory with PAGE_READWRITE | PAGE_NOCACHE",
-                details: [(key: "protection", value: DriverVerifier.protectionName(protection))])
-        }
+        try kernel.checkPageProtection(call, protection, fix: "map device memory with PAGE_READWRITE | PAGE_NOCACHE")
         guard size > 0, size <= PoolArea.maxAllocation else { return 0 }
         let offset = try call.arg(0) & 0xFFF
         let pages = Int((offset + size + 0xFFF) / 0x1000)

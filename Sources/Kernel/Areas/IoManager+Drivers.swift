@@ -1,19 +1,19 @@
 /// I/O manager exports around driver objects and IRP flow that DriverEntry
 /// and dispatch routines call: IoCreateDriver, remove locks, the StartIo queue.
 enum IoDriversArea {
-    static let handlers: [String: KernelHandler] = [
-        "IoCreateDriver": { try createDriver($0) },
-        "IoInitializeRemoveLockEx": { try initializeRemoveLock($0) },
-        "IoAcquireRemoveLockEx": { try acquireRemoveLock($0) },
-        "IoReleaseRemoveLockEx": { try releaseRemoveLock($0) },
-        "IoReleaseRemoveLockAndWaitEx": { try releaseRemoveLockAndWait($0) },
-        "IoStartPacket": { try startPacket($0) },
-        "IoStartNextPacket": { try startNextPacket($0) },
-        "IoEnumerateRegisteredFiltersList": { try enumerateFilterDrivers($0) },
-        "ZwDeviceIoControlFile": { try deviceIoControlFile($0, fileSystem: false) },
-        "NtDeviceIoControlFile": { try deviceIoControlFile($0, fileSystem: false) },
-        "ZwFsControlFile": { try deviceIoControlFile($0) },
-        "NtFsControlFile": { try deviceIoControlFile($0) },
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("IoCreateDriver") { try createDriver($0) },
+        .ntoskrnl("IoInitializeRemoveLockEx") { try initializeRemoveLock($0) },
+        .ntoskrnl("IoAcquireRemoveLockEx") { try acquireRemoveLock($0) },
+        .ntoskrnl("IoReleaseRemoveLockEx") { try releaseRemoveLock($0) },
+        .ntoskrnl("IoReleaseRemoveLockAndWaitEx") { try releaseRemoveLockAndWait($0) },
+        .ntoskrnl("IoStartPacket") { try startPacket($0) },
+        .ntoskrnl("IoStartNextPacket") { try startNextPacket($0) },
+        .ntoskrnl("IoEnumerateRegisteredFiltersList") { try enumerateFilterDrivers($0) },
+        .ntoskrnl("ZwDeviceIoControlFile") { try deviceIoControlFile($0, fileSystem: false) },
+        .ntoskrnl("NtDeviceIoControlFile") { try deviceIoControlFile($0, fileSystem: false) },
+        .ntoskrnl("ZwFsControlFile") { try deviceIoControlFile($0) },
+        .ntoskrnl("NtFsControlFile") { try deviceIoControlFile($0) },
     ]
 
     final class State {

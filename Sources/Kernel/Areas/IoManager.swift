@@ -1,16 +1,16 @@
 /// Devices and symbolic links: the part of the I/O manager DriverEntry and
 /// unload use. The object namespace is virtual: nothing reaches the host.
 enum IoManagerArea {
-    static let handlers: [String: KernelHandler] = [
-        "IoCreateDevice": { try createDevice($0) },
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("IoCreateDevice") { try createDevice($0) },
         // Same arguments plus DefaultSDDLString and DeviceClassGuid (not enforced) before
         // *DeviceObject, which is therefore the ninth argument, not the seventh.
-        "IoCreateDeviceSecure": { try createDevice($0, deviceObjectArgument: 8) },
-        "IoDeleteDevice": { call in
+        .ntoskrnl("IoCreateDeviceSecure") { try createDevice($0, deviceObjectArgument: 8) },
+        .ntoskrnl("IoDeleteDevice") { call in
             call.kernel.objects.devices[try call.arg(0)] = nil
             return 0
         },
-        "IoCreateSymbolicLink": { call in
+        .ntoskrnl("IoCreateSymbolicLink") { call in
             let link = try call.kernel.readUnicodeString(call.arg(0)) ?? ""
             let target = try call.kernel.readUnicodeString(call.arg(1)) ?? ""
             call.note("\(link) -> \(target)")
@@ -18,14 +18,14 @@ enum IoManagerArea {
             call.kernel.objects.symbolicLinks[link] = target
             return UInt64(NTStatus.success)
         },
-        "IoDeleteSymbolicLink": { call in
+        .ntoskrnl("IoDeleteSymbolicLink") { call in
             let link = try call.kernel.readUnicodeString(call.arg(0)) ?? ""
             call.note(link)
             return call.kernel.objects.symbolicLinks.removeValue(forKey: link) == nil
                 ? UInt64(NTStatus.objectNameNotFound) : UInt64(NTStatus.success)
         },
         // What an unset MajorFunction slot points at: completes the IRP as invalid.
-        "IopInvalidDeviceRequest": { _ in UInt64(NTStatus.invalidDeviceRequest) },
+        .ntoskrnl("IopInvalidDeviceRequest") { _ in UInt64(NTStatus.invalidDeviceRequest) }.stub("returns STATUS_INVALID_DEVICE_REQUEST without completing the IRP"),
     ]
 
     /// IoCreateDevice(DriverObject, DeviceExtensionSize, DeviceName, DeviceType,

@@ -5,74 +5,74 @@
 /// STATUS_INVALID_DEVICE_REQUEST. Completion runs the completion routines up
 /// the stack and sets the IO_STATUS_BLOCK and event as the I/O manager does.
 enum IrpArea {
-    static let handlers: [String: KernelHandler] = [
-        "IoAllocateIrp": { call in try allocateIrp(call.kernel, stackSize: Int(call.arg32(0) & 0xFF)) },
-        "IoFreeIrp": { _ in 0 },
-        "IoReuseIrp": { call in
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("IoAllocateIrp") { call in try allocateIrp(call.kernel, stackSize: Int(call.arg32(0) & 0xFF)) },
+        .ntoskrnl("IoFreeIrp") { _ in 0 }.stub("IRPs are not tracked, so nothing is freed"),
+        .ntoskrnl("IoReuseIrp") { call in
             try call.kernel.writeU32(call.arg(0) &+ UInt64(Layout.IRP.ioStatusStatus), call.arg32(1))
             return 0
         },
-        "IoInitializeIrp": { call in
+        .ntoskrnl("IoInitializeIrp") { call in
             let irp = try call.arg(0), stackSize = Int(try call.arg32(2) & 0xFF)
             try initialize(call.kernel, irp: irp, stackSize: stackSize)
             return 0
         },
-        "IoSizeOfIrp": { call in UInt64(Layout.IRP.totalSize + Int(try call.arg32(0) & 0xFF) * Layout.IoStackLocation.totalSize) },
-        "IoBuildDeviceIoControlRequest": { call in try buildDeviceIoControl(call) },
-        "IoBuildSynchronousFsdRequest": { call in try buildFsd(call, eventIndex: 5, iosbIndex: 6) },
-        "IoBuildAsynchronousFsdRequest": { call in try buildFsd(call, eventIndex: nil, iosbIndex: 5) },
-        "IofCallDriver": { call in try callDriver(call) },
-        "IoCallDriver": { call in try callDriver(call) },
-        "PoCallDriver": { call in try callDriver(call) },
-        "IofCompleteRequest": { call in try completeRequest(call) },
-        "IoCompleteRequest": { call in try completeRequest(call) },
-        "IoSetCompletionRoutineEx": { call in try setCompletionRoutineEx(call) },
-        "PoStartNextPowerIrp": { _ in 0 },
-        "IoCancelIrp": { call in
+        .ntoskrnl("IoSizeOfIrp") { call in UInt64(Layout.IRP.totalSize + Int(try call.arg32(0) & 0xFF) * Layout.IoStackLocation.totalSize) },
+        .ntoskrnl("IoBuildDeviceIoControlRequest") { call in try buildDeviceIoControl(call) },
+        .ntoskrnl("IoBuildSynchronousFsdRequest") { call in try buildFsd(call, eventIndex: 5, iosbIndex: 6) },
+        .ntoskrnl("IoBuildAsynchronousFsdRequest") { call in try buildFsd(call, eventIndex: nil, iosbIndex: 5) },
+        .ntoskrnl("IofCallDriver") { call in try callDriver(call) },
+        .ntoskrnl("IoCallDriver") { call in try callDriver(call) },
+        .ntoskrnl("PoCallDriver") { call in try callDriver(call) },
+        .ntoskrnl("IofCompleteRequest") { call in try completeRequest(call) },
+        .ntoskrnl("IoCompleteRequest") { call in try completeRequest(call) },
+        .ntoskrnl("IoSetCompletionRoutineEx") { call in try setCompletionRoutineEx(call) },
+        .ntoskrnl("PoStartNextPowerIrp") { _ in 0 }.stub("no power IRP queue in the model"),
+        .ntoskrnl("IoCancelIrp") { call in
             try call.kernel.writeU8(call.arg(0) &+ UInt64(Layout.IRP.cancel), 1)
             return 0 // no cancel routine was set by anyone the model knows
         },
-        "IoGetDeviceObjectPointer": { call in try deviceObjectPointer(call) },
-        "IoGetRelatedDeviceObject": { call in
+        .ntoskrnl("IoGetDeviceObjectPointer") { call in try deviceObjectPointer(call) },
+        .ntoskrnl("IoGetRelatedDeviceObject") { call in
             let device = try call.kernel.readU64(call.arg(0) &+ UInt64(Layout.FileObject.deviceObject))
             return try top(call.kernel, of: device)
         },
-        "IoGetAttachedDevice": { call in try top(call.kernel, of: call.arg(0)) },
-        "IoGetAttachedDeviceReference": { call in try top(call.kernel, of: call.arg(0)) },
-        "IoGetDeviceAttachmentBaseRef": { call in try call.arg(0) },
-        "IoGetLowerDeviceObject": { _ in 0 },
-        "IoAttachDeviceToDeviceStack": { call in try attach(call.kernel, source: call.arg(0), target: call.arg(1)) },
-        "IoAttachDeviceToDeviceStackSafe": { call in
+        .ntoskrnl("IoGetAttachedDevice") { call in try top(call.kernel, of: call.arg(0)) },
+        .ntoskrnl("IoGetAttachedDeviceReference") { call in try top(call.kernel, of: call.arg(0)) },
+        .ntoskrnl("IoGetDeviceAttachmentBaseRef") { call in try call.arg(0) },
+        .ntoskrnl("IoGetLowerDeviceObject") { _ in 0 }.stub("the driver's devices have no lower device in the model"),
+        .ntoskrnl("IoAttachDeviceToDeviceStack") { call in try attach(call.kernel, source: call.arg(0), target: call.arg(1)) },
+        .ntoskrnl("IoAttachDeviceToDeviceStackSafe") { call in
             let top = try attach(call.kernel, source: call.arg(0), target: call.arg(1))
             try call.kernel.writeU64(call.arg(2), top)
             return top == 0 ? UInt64(NTStatus.noSuchDevice) : UInt64(NTStatus.success)
         },
-        "IoDetachDevice": { call in
+        .ntoskrnl("IoDetachDevice") { call in
             try call.kernel.writeU64(call.arg(0) &+ UInt64(Layout.DeviceObject.attachedDevice), 0)
             return 0
         },
-        "IoIsWdmVersionAvailable": { call in
+        .ntoskrnl("IoIsWdmVersionAvailable") { call in
             // Windows 10/11 report WDM 6.0x30 (WDM_MAJORVERSION 6, WDM_MINORVERSION_WIN10 0x30).
             let major = try call.arg32(0) & 0xFF, minor = try call.arg32(1) & 0xFF
             return major < 6 || (major == 6 && minor <= 0x30) ? 1 : 0
         },
-        "IoAllocateErrorLogEntry": { call in
+        .ntoskrnl("IoAllocateErrorLogEntry") { call in
             let size = Int(try call.arg32(1) & 0xFF)
             return size == 0 ? 0 : try call.kernel.allocatePool(size: UInt64(size), tag: 0x4C45_6F49, poolType: 0x200, executable: false)
         },
-        "IoWriteErrorLogEntry": { call in
+        .ntoskrnl("IoWriteErrorLogEntry") { call in
             call.note("error log entry 0x\(String(try call.arg(0), radix: 16)) written")
             return 0
         },
-        "IoFreeErrorLogEntry": { call in call.kernel.freePool(try call.arg(0)); return 0 },
-        "IoRegisterDeviceInterface": { call in
+        .ntoskrnl("IoFreeErrorLogEntry") { call in call.kernel.freePool(try call.arg(0)); return 0 },
+        .ntoskrnl("IoRegisterDeviceInterface") { call in
             // (PhysicalDeviceObject, InterfaceClassGuid, ReferenceString, SymbolicLinkName*): a fixed link name.
             let name = try call.kernel.makeUnicodeString("\\??\\ROOT#SYSTEM#0000#{hvcisim-interface}", name: "DeviceInterface")
             try call.kernel.writeBytes(call.arg(3), try call.kernel.readBytes(name, count: Layout.UnicodeString.size))
             return UInt64(NTStatus.success)
         },
-        "IoSetDeviceInterfaceState": { _ in UInt64(NTStatus.success) },
-        "IoGetDeviceProperty": { call in
+        .ntoskrnl("IoSetDeviceInterfaceState") { _ in UInt64(NTStatus.success) }.stub("device interfaces are not tracked"),
+        .ntoskrnl("IoGetDeviceProperty") { call in
             // (DeviceObject, Property, BufferLength, PropertyBuffer, ResultLength*): nothing is known about the PDO.
             try call.kernel.writeU32(call.arg(4), 0)
             return UInt64(NTStatus.invalidDeviceRequest)

@@ -7,12 +7,12 @@
 /// address of the model's own backing of the pages there, because its MDL
 /// mappings alias pages by virtual address (MemoryManager.swift).
 enum PagesForMdlArea {
-    static let handlers: [String: KernelHandler] = [
-        "MmAllocatePagesForMdl": { try allocate($0, totalBytes: $0.arg(3)) },
-        "MmAllocatePagesForMdlEx": { try allocate($0, totalBytes: $0.arg(3)) },
-        "MmFreePagesFromMdl": { try free($0) },
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("MmAllocatePagesForMdl") { try allocate($0, totalBytes: $0.arg(3)) },
+        .ntoskrnl("MmAllocatePagesForMdlEx") { try allocate($0, totalBytes: $0.arg(3)) },
+        .ntoskrnl("MmFreePagesFromMdl") { try free($0) },
         // InitializeSListHead(ListHead): an empty SLIST_HEADER (16 bytes of zero).
-        "InitializeSListHead": { call in
+        .ntoskrnl("InitializeSListHead") { call in
             try call.kernel.fill(call.arg(0), count: 16)
             return 0
         },

@@ -6,27 +6,33 @@ import Memory
 /// a code page is stopped by the SLAT with HVCI on and really patches the
 /// code with HVCI off.
 enum MemoryManagerArea {
-    static let handlers: [String: KernelHandler] = [
-        "IoAllocateMdl": { try allocateMdl($0) },
-        "IoFreeMdl": { _ in 0 },
-        "MmBuildMdlForNonPagedPool": { try buildMdl($0) },
-        "MmProbeAndLockPages": { try buildMdl($0) },
-        "MmUnlockPages": { _ in 0 },
-        "MmMapLockedPagesSpecifyCache": { try mapLocked($0, priority: $0.arg(5), specifyCache: true) },
-        "MmMapLockedPages": { try mapLocked($0, priority: 0, specifyCache: false) },
-        "MmUnmapLockedPages": { try unmapLocked($0) },
-        "MmProtectMdlSystemAddress": { try protectMdl($0) },
-        "ZwAllocateVirtualMemory": { try allocateVirtual($0) },
-        "NtAllocateVirtualMemory": { try allocateVirtual($0) },
-        "ZwFreeVirtualMemory": { try freeVirtual($0) },
-        "NtFreeVirtualMemory": { try freeVirtual($0) },
-        "MmIsAddressValid": { call in call.kernel.memory.frame(of: try call.arg(0)) != nil ? 1 : 0 },
-        "MmGetPhysicalAddress": { call in
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("IoAllocateMdl") { try allocateMdl($0) },
+        .ntoskrnl("IoFreeMdl") { try freeMdl($0) },
+        .ntoskrnl("MmBuildMdlForNonPagedPool") { try buildMdl($0) },
+        .ntoskrnl("MmProbeAndLockPages") { try buildMdl($0) },
+        .ntoskrnl("MmUnlockPages") { try unlockPages($0) },
+        .ntoskrnl("MmMapLockedPagesSpecifyCache") { try mapLocked($0, priority: $0.arg(5), specifyCache: true) },
+        .ntoskrnl("MmMapLockedPages") { try mapLocked($0, priority: 0, specifyCache: false) },
+        .ntoskrnl("MmUnmapLockedPages") { try unmapLocked($0) },
+        .ntoskrnl("MmProtectMdlSystemAddress") { try protectMdl($0) },
+        .ntoskrnl("ZwAllocateVirtualMemory") { try allocateVirtual($0) },
+        .ntoskrnl("NtAllocateVirtualMemory") { try allocateVirtual($0) },
+        // NTSTATUS ZwProtectVirtualMemory(HANDLE, PVOID *BaseAddress, PSIZE_T RegionSize, ULONG NewProtect, PULONG OldProtect)
+        .ntoskrnl("ZwProtectVirtualMemory") { try protectVirtual($0) },
+        .ntoskrnl("NtProtectVirtualMemory") { try protectVirtual($0) },
+        // NTSTATUS MmCopyMemory(PVOID TargetAddress, MM_COPY_ADDRESS SourceAddress, SIZE_T NumberOfBytes, ULONG Flags,
+        //                       PSIZE_T NumberOfBytesTransferred)
+        .ntoskrnl("MmCopyMemory") { try copyMemory($0) },
+        .ntoskrnl("ZwFreeVirtualMemory") { try freeVirtual($0) },
+        .ntoskrnl("NtFreeVirtualMemory") { try freeVirtual($0) },
+        .ntoskrnl("MmIsAddressValid") { call in call.kernel.memory.frame(of: try call.arg(0)) != nil ? 1 : 0 },
+        .ntoskrnl("MmGetPhysicalAddress") { call in
             let va = try call.arg(0)
             guard let pfn = call.kernel.memory.frame(of: va) else { return 0 }
             return pfn << 12 | (va & 0xFFF)
         },
-        "MmGetSystemRoutineAddress": { call in
+        .ntoskrnl("MmGetSystemRoutineAddress") { call in
             guard let name = try call.kernel.readUnicodeString(call.arg(0)) else { return 0 }
             call.note(name)
             return try call.kernel.resolve(module: "ntoskrnl.exe", function: name)
@@ -127,6 +133,33 @@ enum MemoryManagerArea {
         }
     }
 
+    /// MmUnlockPages(Mdl): the pages are no longer locked; a system mapping made for the MDL
+    /// (MDL_MAPPED_TO_SYSTEM_VA) goes with them, as MmUnlockPages unmaps it.
+    static func unlockPages(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel, mdl = try call.arg(0)
+        let flags = try kernel.readU16(mdl + UInt64(Layout.MDL.mdlFlags))
+        if flags & Layout.MDL.mappedToSystemVa != 0, let base = kernel.objects.mdlMappings.removeValue(forKey: mdl) {
+            try? kernel.memory.free(base)
+            call.note("system mapping 0x\(String(base, radix: 16)) unmapped")
+        }
+        try kernel.writeU16(mdl + UInt64(Layout.MDL.mdlFlags), flags & ~(Layout.MDL.pagesLocked | Layout.MDL.mappedToSystemVa))
+        return 0
+    }
+
+    /// IoFreeMdl(Mdl): the MDL is retired (its header cleared, so a use after free reads an
+    /// empty MDL); a system mapping still open is a driver bug, noted and released. The
+    /// kernel heap does not reuse the bytes.
+    static func freeMdl(_ call: KernelCall) throws -> UInt64 {
+        let kernel = call.kernel, mdl = try call.arg(0)
+        guard mdl != 0 else { return 0 }
+        if let base = kernel.objects.mdlMappings.removeValue(forKey: mdl) {
+            try? kernel.memory.free(base)
+            call.note("MDL freed while still mapped at 0x\(String(base, radix: 16))")
+        }
+        try kernel.fill(mdl, count: Int(mdlHeaderSize))
+        return 0
+    }
+
     /// MmUnmapLockedPages(BaseAddress, Mdl).
     static func unmapLocked(_ call: KernelCall) throws -> UInt64 {
         let base = try call.arg(0) & ~0xFFF, mdl = try call.arg(1)
@@ -153,12 +186,7 @@ enum MemoryManagerArea {
     static func protectMdl(_ call: KernelCall) throws -> UInt64 {
         let kernel = call.kernel, mdl = try call.arg(0), protection = try call.arg32(1)
         call.note(DriverVerifier.protectionName(protection))
-        if DriverVerifier.isExecutable(protection: protection) {
-            try kernel.verifierViolation(
-                call, subcode: 0x2001, title: "executable page protection (\(DriverVerifier.protectionName(protection)))",
-                p3: UInt64(protection), p4: nil, fix: "ask for PAGE_READWRITE or PAGE_READONLY",
-                details: [(key: "protection", value: DriverVerifier.protectionName(protection))])
-        }
+        try kernel.checkPageProtection(call, protection, fix: "ask for PAGE_READWRITE or PAGE_READONLY")
         guard let base = kernel.objects.mdlMappings[mdl], let rights = rights(for: protection) else {
             return UInt64(NTStatus.invalidParameter)
         }
@@ -175,12 +203,7 @@ enum MemoryManagerArea {
         let baseAddress = try call.arg(1), sizeAddress = try call.arg(3), protection = try call.arg32(5)
         let size = try kernel.readU64(sizeAddress)
         call.note("\(size) bytes, \(DriverVerifier.protectionName(protection))")
-        if DriverVerifier.isExecutable(protection: protection) {
-            try kernel.verifierViolation(
-                call, subcode: 0x2001, title: "executable page protection (\(DriverVerifier.protectionName(protection)))",
-                p3: UInt64(protection), p4: nil, fix: "ask for PAGE_READWRITE; never allocate executable memory from a driver",
-                details: [(key: "protection", value: DriverVerifier.protectionName(protection))])
-        }
+        try kernel.checkPageProtection(call, protection, fix: "ask for PAGE_READWRITE; never allocate executable memory from a driver")
         guard size > 0, size <= PoolArea.maxAllocation, let rights = rights(for: protection) else {
             return UInt64(NTStatus.invalidParameter)
         }

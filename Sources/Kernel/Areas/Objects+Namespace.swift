@@ -29,17 +29,17 @@ extension ObjectsArea {
         ("\\GLOBAL??\\PhysicalDrive0", "\\Device\\Harddisk0\\DR0"), ("\\GLOBAL??\\Global", "\\GLOBAL??"),
     ]
 
-    static let namespaceHandlers: [String: KernelHandler] = [
-        "ObReferenceObjectByName": { try referenceByName($0) },
-        "ObOpenObjectByName": { try openByName($0) },
-        "ZwOpenDirectoryObject": { try openNamed($0, kind: "Directory") },
-        "NtOpenDirectoryObject": { try openNamed($0, kind: "Directory") },
-        "ZwOpenSymbolicLinkObject": { try openNamed($0, kind: "SymbolicLink") },
-        "NtOpenSymbolicLinkObject": { try openNamed($0, kind: "SymbolicLink") },
-        "ZwQueryDirectoryObject": { try queryDirectory($0) },
-        "NtQueryDirectoryObject": { try queryDirectory($0) },
-        "ZwQuerySymbolicLinkObject": { try querySymbolicLink($0) },
-        "NtQuerySymbolicLinkObject": { try querySymbolicLink($0) },
+    static let namespaceHandlers: [KernelExport] = [
+        .ntoskrnl("ObReferenceObjectByName") { try referenceByName($0) },
+        .ntoskrnl("ObOpenObjectByName") { try openByName($0) },
+        .ntoskrnl("ZwOpenDirectoryObject") { try openNamed($0, kind: "Directory") },
+        .ntoskrnl("NtOpenDirectoryObject") { try openNamed($0, kind: "Directory") },
+        .ntoskrnl("ZwOpenSymbolicLinkObject") { try openNamed($0, kind: "SymbolicLink") },
+        .ntoskrnl("NtOpenSymbolicLinkObject") { try openNamed($0, kind: "SymbolicLink") },
+        .ntoskrnl("ZwQueryDirectoryObject") { try queryDirectory($0) },
+        .ntoskrnl("NtQueryDirectoryObject") { try queryDirectory($0) },
+        .ntoskrnl("ZwQuerySymbolicLinkObject") { try querySymbolicLink($0) },
+        .ntoskrnl("NtQuerySymbolicLinkObject") { try querySymbolicLink($0) },
     ]
 
     /// ObReferenceObjectByName(ObjectName, Attributes, AccessState, DesiredAccess, ObjectType, AccessMode,

@@ -5,51 +5,51 @@
 /// dereferencing an object more often than the driver referenced it is
 /// recorded as finding OB_OVER_DEREFERENCE (bug check 0x18 waiting to happen).
 enum ObjectsArea {
-    static let handlers: [String: KernelHandler] = coreHandlers.merging(namespaceHandlers) { first, _ in first }
+    static let handlers: [KernelExport] = coreHandlers + namespaceHandlers
 
-    static let coreHandlers: [String: KernelHandler] = [
-        "ZwClose": { try close($0, $0.arg(0)) },
-        "NtClose": { try close($0, $0.arg(0)) },
-        "ObCloseHandle": { try close($0, $0.arg(0)) },
-        "ObfReferenceObject": { try reference($0, $0.arg(0)) },
-        "ObfReferenceObjectWithTag": { try reference($0, $0.arg(0)) },
-        "ObReferenceObjectSafe": { call in _ = try reference(call, call.arg(0)); return 1 },
-        "ObReferenceObjectSafeWithTag": { call in _ = try reference(call, call.arg(0)); return 1 },
-        "ObfDereferenceObject": { try dereference($0, $0.arg(0)) },
-        "ObDereferenceObject": { try dereference($0, $0.arg(0)) },
-        "ObfDereferenceObjectWithTag": { try dereference($0, $0.arg(0)) },
-        "ObDereferenceObjectWithTag": { try dereference($0, $0.arg(0)) },
-        "ObDereferenceObjectDeferDelete": { try dereference($0, $0.arg(0)) },
-        "ObDereferenceObjectDeferDeleteWithTag": { try dereference($0, $0.arg(0)) },
-        "ObReferenceObjectByHandle": { try referenceByHandle($0, objectOut: $0.arg(4), info: $0.arg(5)) },
-        "ObReferenceObjectByHandleWithTag": { try referenceByHandle($0, objectOut: $0.arg(5), info: $0.arg(6)) },
-        "ObReferenceObjectByPointer": { try referenceByPointer($0) },
-        "ObReferenceObjectByPointerWithTag": { try referenceByPointer($0) },
-        "ObOpenObjectByPointer": { try openByPointer($0, handleOut: $0.arg(6)) },
-        "ObOpenObjectByPointerWithTag": { try openByPointer($0, handleOut: $0.arg(7)) },
-        "ObGetObjectType": { call in
+    static let coreHandlers: [KernelExport] = [
+        .ntoskrnl("ZwClose") { try close($0, $0.arg(0)) },
+        .ntoskrnl("NtClose") { try close($0, $0.arg(0)) },
+        .ntoskrnl("ObCloseHandle") { try close($0, $0.arg(0)) },
+        .ntoskrnl("ObfReferenceObject") { try reference($0, $0.arg(0)) },
+        .ntoskrnl("ObfReferenceObjectWithTag") { try reference($0, $0.arg(0)) },
+        .ntoskrnl("ObReferenceObjectSafe") { call in _ = try reference(call, call.arg(0)); return 1 },
+        .ntoskrnl("ObReferenceObjectSafeWithTag") { call in _ = try reference(call, call.arg(0)); return 1 },
+        .ntoskrnl("ObfDereferenceObject") { try dereference($0, $0.arg(0)) },
+        .ntoskrnl("ObDereferenceObject") { try dereference($0, $0.arg(0)) },
+        .ntoskrnl("ObfDereferenceObjectWithTag") { try dereference($0, $0.arg(0)) },
+        .ntoskrnl("ObDereferenceObjectWithTag") { try dereference($0, $0.arg(0)) },
+        .ntoskrnl("ObDereferenceObjectDeferDelete") { try dereference($0, $0.arg(0)) },
+        .ntoskrnl("ObDereferenceObjectDeferDeleteWithTag") { try dereference($0, $0.arg(0)) },
+        .ntoskrnl("ObReferenceObjectByHandle") { try referenceByHandle($0, objectOut: $0.arg(4), info: $0.arg(5)) },
+        .ntoskrnl("ObReferenceObjectByHandleWithTag") { try referenceByHandle($0, objectOut: $0.arg(5), info: $0.arg(6)) },
+        .ntoskrnl("ObReferenceObjectByPointer") { try referenceByPointer($0) },
+        .ntoskrnl("ObReferenceObjectByPointerWithTag") { try referenceByPointer($0) },
+        .ntoskrnl("ObOpenObjectByPointer") { try openByPointer($0, handleOut: $0.arg(6)) },
+        .ntoskrnl("ObOpenObjectByPointerWithTag") { try openByPointer($0, handleOut: $0.arg(7)) },
+        .ntoskrnl("ObGetObjectType") { call in
             let model = try call.kernel.obModel(), object = try call.arg(0)
             return model.typeObjects[try call.kernel.obKind(of: object) ?? ""] ?? 0
         },
-        "ObCreateObject": { try createObject($0) },
-        "ObInsertObject": { try insertObject($0) },
-        "ObMakeTemporaryObject": { call in
+        .ntoskrnl("ObCreateObject") { try createObject($0) },
+        .ntoskrnl("ObInsertObject") { try insertObject($0) },
+        .ntoskrnl("ObMakeTemporaryObject") { call in
             let model = try call.kernel.obModel(), object = try call.arg(0)
             model.records[object]?.temporary = true
             if let record = model.records[object], record.handles == 0 { model.records[object]?.name = nil }
             return 0
         },
-        "ObQueryNameString": { try queryNameString($0) },
-        "ZwQueryObject": { try queryObject($0) },
-        "NtQueryObject": { try queryObject($0) },
-        "ZwDuplicateObject": { try duplicate($0) },
-        "NtDuplicateObject": { try duplicate($0) },
-        "ObGetFilterVersion": { _ in UInt64(Layout.ObCallbackRegistration.filterVersion) },
-        "ObSetHandleAttributes": { call in
+        .ntoskrnl("ObQueryNameString") { try queryNameString($0) },
+        .ntoskrnl("ZwQueryObject") { try queryObject($0) },
+        .ntoskrnl("NtQueryObject") { try queryObject($0) },
+        .ntoskrnl("ZwDuplicateObject") { try duplicate($0) },
+        .ntoskrnl("NtDuplicateObject") { try duplicate($0) },
+        .ntoskrnl("ObGetFilterVersion") { _ in UInt64(Layout.ObCallbackRegistration.filterVersion) },
+        .ntoskrnl("ObSetHandleAttributes") { call in
             guard call.kernel.handles.lookup(try call.arg(0)) != nil else { return UInt64(NTStatus.invalidHandle) }
             return UInt64(NTStatus.success)
         },
-        "ObFindHandleForObject": { try findHandle($0) },
+        .ntoskrnl("ObFindHandleForObject") { try findHandle($0) },
     ]
 
     // MARK: - Handles

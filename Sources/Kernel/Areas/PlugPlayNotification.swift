@@ -4,10 +4,10 @@
 /// PNPNOTIFY_DEVICE_INTERFACE_INCLUDE_EXISTING_INTERFACES and no device
 /// arrival or removal ever happens.
 enum PlugPlayNotificationArea {
-    static let handlers: [String: KernelHandler] = [
-        "IoRegisterPlugPlayNotification": { try register($0) },
-        "IoUnregisterPlugPlayNotification": { try unregister($0) },
-        "IoUnregisterPlugPlayNotificationEx": { try unregister($0) },
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("IoRegisterPlugPlayNotification") { try register($0) },
+        .ntoskrnl("IoUnregisterPlugPlayNotification") { try unregister($0) },
+        .ntoskrnl("IoUnregisterPlugPlayNotificationEx") { try unregister($0) },
     ]
 
     final class State {

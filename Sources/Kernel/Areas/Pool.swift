@@ -6,29 +6,33 @@ import Memory
 /// what Windows would give: executable with HVCI off, never with HVCI on
 /// (the CI verifier keeps the SLAT non-executable for pool frames).
 enum PoolArea {
-    static let handlers: [String: KernelHandler] = [
-        "ExAllocatePool": { try allocate($0, type: $0.arg(0), size: $0.arg(1), tag: 0x656E6F4E) },
-        "ExAllocatePoolWithTag": { try allocate($0, type: $0.arg(0), size: $0.arg(1), tag: $0.arg32(2)) },
-        "ExAllocatePoolWithQuota": { try allocate($0, type: $0.arg(0), size: $0.arg(1), tag: 0x656E6F4E) },
-        "ExAllocatePoolWithQuotaTag": { try allocate($0, type: $0.arg(0), size: $0.arg(1), tag: $0.arg32(2)) },
-        "ExAllocatePoolWithTagPriority": { try allocate($0, type: $0.arg(0), size: $0.arg(1), tag: $0.arg32(2)) },
-        "ExAllocatePool2": { try allocate2($0) },
-        "ExAllocatePool3": { try allocate2($0) },
-        "ExFreePool": { try free($0, $0.arg(0)) },
-        "ExFreePoolWithTag": { try free($0, $0.arg(0)) },
-        "ExInitializeNPagedLookasideList": { try initializeNPagedLookaside($0) },
-        "ExDeleteNPagedLookasideList": { _ in 0 },
-        "ExInitializePagedLookasideList": { _ in 0 },
-        "ExDeletePagedLookasideList": { _ in 0 },
-        "ExInitializeLookasideListEx": { try initializeLookasideEx($0) },
-        "ExDeleteLookasideListEx": { _ in 0 },
-        "MmAllocateContiguousMemory": { try contiguous($0, size: $0.arg(0)) },
-        "MmAllocateContiguousMemorySpecifyCache": { try contiguous($0, size: $0.arg(0)) },
-        "MmAllocateContiguousMemorySpecifyCacheNode": { try contiguous($0, size: $0.arg(0)) },
-        "MmFreeContiguousMemory": { try free($0, $0.arg(0)) },
-        "MmFreeContiguousMemorySpecifyCache": { try free($0, $0.arg(0)) },
-        "MmAllocateNonCachedMemory": { try contiguous($0, size: $0.arg(0)) },
-        "MmFreeNonCachedMemory": { try free($0, $0.arg(0)) },
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("ExAllocatePool") { try allocate($0, type: $0.arg(0), size: $0.arg(1), tag: 0x656E6F4E) },
+        .ntoskrnl("ExAllocatePoolWithTag") { try allocate($0, type: $0.arg(0), size: $0.arg(1), tag: $0.arg32(2)) },
+        .ntoskrnl("ExAllocatePoolWithQuota") { try allocate($0, type: $0.arg(0), size: $0.arg(1), tag: 0x656E6F4E) },
+        .ntoskrnl("ExAllocatePoolWithQuotaTag") { try allocate($0, type: $0.arg(0), size: $0.arg(1), tag: $0.arg32(2)) },
+        .ntoskrnl("ExAllocatePoolWithTagPriority") { try allocate($0, type: $0.arg(0), size: $0.arg(1), tag: $0.arg32(2)) },
+        .ntoskrnl("ExAllocatePool2") { try allocate2($0) },
+        .ntoskrnl("ExAllocatePool3") { try allocate2($0) },
+        .ntoskrnl("ExFreePool") { try free($0, $0.arg(0)) },
+        .ntoskrnl("ExFreePoolWithTag") { try free($0, $0.arg(0)) },
+        .ntoskrnl("ExInitializeNPagedLookasideList") { try initializeNPagedLookaside($0) },
+        .ntoskrnl("ExDeleteNPagedLookasideList") { _ in 0 }.stub("lookaside lists are not tracked"),
+        .ntoskrnl("ExInitializePagedLookasideList") { _ in 0 }.stub("lookaside lists are not tracked (paged pool is never executable)"),
+        .ntoskrnl("ExDeletePagedLookasideList") { _ in 0 }.stub("lookaside lists are not tracked"),
+        .ntoskrnl("ExInitializeLookasideListEx") { try initializeLookasideEx($0) },
+        .ntoskrnl("ExDeleteLookasideListEx") { _ in 0 }.stub("lookaside lists are not tracked"),
+        .ntoskrnl("MmAllocateContiguousMemory") { try contiguous($0, size: $0.arg(0)) },
+        .ntoskrnl("MmAllocateContiguousMemorySpecifyCache") { try contiguous($0, size: $0.arg(0)) },
+        .ntoskrnl("MmAllocateContiguousMemorySpecifyCacheNode") { try contiguous($0, size: $0.arg(0)) },
+        // PVOID MmAllocateContiguousNodeMemory(SIZE_T NumberOfBytes, PHYSICAL_ADDRESS LowestAcceptableAddress,
+        //     PHYSICAL_ADDRESS HighestAcceptableAddress, PHYSICAL_ADDRESS BoundaryAddressMultiple, ULONG Protect,
+        //     NODE_REQUIREMENT PreferredNode)
+        .ntoskrnl("MmAllocateContiguousNodeMemory") { try contiguousNode($0) },
+        .ntoskrnl("MmFreeContiguousMemory") { try free($0, $0.arg(0)) },
+        .ntoskrnl("MmFreeContiguousMemorySpecifyCache") { try free($0, $0.arg(0)) },
+        .ntoskrnl("MmAllocateNonCachedMemory") { try contiguous($0, size: $0.arg(0)) },
+        .ntoskrnl("MmFreeNonCachedMemory") { try free($0, $0.arg(0)) },
     ]
 
     /// The largest single allocation the model grants (bigger requests fail as on a busy system).
@@ -78,6 +82,19 @@ enum PoolArea {
             fix: "use MmAllocateContiguousNodeMemory with PAGE_READWRITE",
             details: [(key: "poolType", value: "NonPagedPool")])
         return try call.kernel.allocatePool(size: size, tag: 0, poolType: 0, executable: true)
+    }
+
+    /// MmAllocateContiguousNodeMemory: Protect must be PAGE_READWRITE or PAGE_EXECUTE_READWRITE,
+    /// optionally with PAGE_NOCACHE (0x200) or PAGE_WRITECOMBINE (0x400). An executable
+    /// Protect is DV 0x2001 with Protect as the third parameter.
+    static func contiguousNode(_ call: KernelCall) throws -> UInt64 {
+        let size = try call.arg(0), protect = try call.arg32(4)
+        call.note("\(size) bytes, \(DriverVerifier.protectionName(protect))")
+        let executable = DriverVerifier.isExecutable(protection: protect)
+        try call.kernel.checkPageProtection(call, protect, fix: "pass PAGE_READWRITE (optionally | PAGE_NOCACHE) as Protect")
+        let base = protect & 0xFF, cache = protect & ~0xFF
+        guard base == 0x04 || base == 0x40, cache & ~0x600 == 0, cache != 0x600 else { return 0 }
+        return try call.kernel.allocatePool(size: size, tag: 0, poolType: executable ? 0 : 0x200, executable: executable)
     }
 
     static func free(_ call: KernelCall, _ address: UInt64) throws -> UInt64 {

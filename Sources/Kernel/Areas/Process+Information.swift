@@ -1,15 +1,15 @@
 /// Process and thread handles: ZwOpenProcess/ZwOpenThread, ZwTerminateProcess,
 /// ZwQuery/SetInformationProcess and ZwQuery/SetInformationThread.
 extension ProcessArea {
-    static let informationHandlers: [String: KernelHandler] = [
-        "ZwQueryInformationProcess": { try queryProcess($0) },
-        "NtQueryInformationProcess": { try queryProcess($0) },
-        "ZwSetInformationProcess": { try setProcess($0) },
-        "NtSetInformationProcess": { try setProcess($0) },
-        "ZwQueryInformationThread": { try queryThread($0) },
-        "NtQueryInformationThread": { try queryThread($0) },
-        "ZwSetInformationThread": { try setThread($0) },
-        "NtSetInformationThread": { try setThread($0) },
+    static let informationHandlers: [KernelExport] = [
+        .ntoskrnl("ZwQueryInformationProcess") { try queryProcess($0) },
+        .ntoskrnl("NtQueryInformationProcess") { try queryProcess($0) },
+        .ntoskrnl("ZwSetInformationProcess") { try setProcess($0) },
+        .ntoskrnl("NtSetInformationProcess") { try setProcess($0) },
+        .ntoskrnl("ZwQueryInformationThread") { try queryThread($0) },
+        .ntoskrnl("NtQueryInformationThread") { try queryThread($0) },
+        .ntoskrnl("ZwSetInformationThread") { try setThread($0) },
+        .ntoskrnl("NtSetInformationThread") { try setThread($0) },
     ]
 
     static let portNotSet: UInt32 = 0xC000_0353

@@ -6,76 +6,76 @@
 /// memory. Accessors read the guest structures, so a driver that patches a
 /// field sees its patch. PsCreateSystemThread belongs to the Deferred area.
 enum ProcessArea {
-    static let handlers: [String: KernelHandler] = coreHandlers.merging(informationHandlers) { first, _ in first }
+    static let handlers: [KernelExport] = coreHandlers + informationHandlers
 
-    static let coreHandlers: [String: KernelHandler] = [
-        "PsLookupProcessByProcessId": { try lookupProcess($0) },
-        "PsLookupThreadByThreadId": { try lookupThread($0) },
-        "PsLookupProcessThreadByCid": { try lookupProcessThreadByCid($0) },
-        "PsGetProcessId": { try field($0, Layout.EProcess.uniqueProcessId) },
-        "PsGetProcessInheritedFromUniqueProcessId": { try field($0, Layout.EProcess.inheritedFromUniqueProcessId) },
-        "PsGetProcessPeb": { try field($0, Layout.EProcess.peb) },
-        "PsGetProcessWow64Process": { try field($0, Layout.EProcess.wow64Process) },
-        "PsGetProcessWin32Process": { try field($0, Layout.EProcess.win32Process) },
-        "PsGetProcessSectionBaseAddress": { try field($0, Layout.EProcess.sectionBaseAddress) },
-        "PsGetProcessDebugPort": { try field($0, Layout.EProcess.debugPort) },
-        "PsGetProcessJob": { try field($0, Layout.EProcess.job) },
-        "PsGetProcessCreateTimeQuadPart": { try field($0, Layout.EProcess.createTime) },
-        "PsGetProcessExitStatus": { call in UInt64(try call.kernel.readU32(try nonNull(call) &+ UInt64(Layout.EProcess.exitStatus))) },
-        "PsGetProcessImageFileName": { call in try nonNull(call) &+ UInt64(Layout.EProcess.imageFileName) },
-        "PsGetProcessSessionId": { try sessionId($0, process: nonNull($0)) },
-        "PsGetProcessSessionIdEx": { try sessionId($0, process: nonNull($0)) },
-        "PsGetCurrentProcessSessionId": { call in try sessionId(call, process: call.kernel.obCurrentProcess()) },
-        "PsGetCurrentProcessWow64Process": { _ in 0 },
-        "PsIsProtectedProcess": { call in UInt64(try call.kernel.readU8(try nonNull(call) &+ UInt64(Layout.EProcess.protection)) & 7 != 0 ? 1 : 0) },
-        "PsIsProtectedProcessLight": { call in UInt64(try call.kernel.readU8(try nonNull(call) &+ UInt64(Layout.EProcess.protection)) & 7 == 1 ? 1 : 0) },
-        "PsGetProcessExitProcessCalled": { call in
+    static let coreHandlers: [KernelExport] = [
+        .ntoskrnl("PsLookupProcessByProcessId") { try lookupProcess($0) },
+        .ntoskrnl("PsLookupThreadByThreadId") { try lookupThread($0) },
+        .ntoskrnl("PsLookupProcessThreadByCid") { try lookupProcessThreadByCid($0) },
+        .ntoskrnl("PsGetProcessId") { try field($0, Layout.EProcess.uniqueProcessId) },
+        .ntoskrnl("PsGetProcessInheritedFromUniqueProcessId") { try field($0, Layout.EProcess.inheritedFromUniqueProcessId) },
+        .ntoskrnl("PsGetProcessPeb") { try field($0, Layout.EProcess.peb) },
+        .ntoskrnl("PsGetProcessWow64Process") { try field($0, Layout.EProcess.wow64Process) },
+        .ntoskrnl("PsGetProcessWin32Process") { try field($0, Layout.EProcess.win32Process) },
+        .ntoskrnl("PsGetProcessSectionBaseAddress") { try field($0, Layout.EProcess.sectionBaseAddress) },
+        .ntoskrnl("PsGetProcessDebugPort") { try field($0, Layout.EProcess.debugPort) },
+        .ntoskrnl("PsGetProcessJob") { try field($0, Layout.EProcess.job) },
+        .ntoskrnl("PsGetProcessCreateTimeQuadPart") { try field($0, Layout.EProcess.createTime) },
+        .ntoskrnl("PsGetProcessExitStatus") { call in UInt64(try call.kernel.readU32(try nonNull(call) &+ UInt64(Layout.EProcess.exitStatus))) },
+        .ntoskrnl("PsGetProcessImageFileName") { call in try nonNull(call) &+ UInt64(Layout.EProcess.imageFileName) },
+        .ntoskrnl("PsGetProcessSessionId") { try sessionId($0, process: nonNull($0)) },
+        .ntoskrnl("PsGetProcessSessionIdEx") { try sessionId($0, process: nonNull($0)) },
+        .ntoskrnl("PsGetCurrentProcessSessionId") { call in try sessionId(call, process: call.kernel.obCurrentProcess()) },
+        .ntoskrnl("PsGetCurrentProcessWow64Process") { _ in 0 },
+        .ntoskrnl("PsIsProtectedProcess") { call in UInt64(try call.kernel.readU8(try nonNull(call) &+ UInt64(Layout.EProcess.protection)) & 7 != 0 ? 1 : 0) },
+        .ntoskrnl("PsIsProtectedProcessLight") { call in UInt64(try call.kernel.readU8(try nonNull(call) &+ UInt64(Layout.EProcess.protection)) & 7 == 1 ? 1 : 0) },
+        .ntoskrnl("PsGetProcessExitProcessCalled") { call in
             UInt64(try call.kernel.readU32(try nonNull(call) &+ UInt64(Layout.EProcess.flags)) & Layout.EProcess.processExiting != 0 ? 1 : 0)
         },
-        "PsGetThreadId": { try field($0, Layout.EThread.cidUniqueThread) },
-        "PsGetThreadProcessId": { try field($0, Layout.EThread.cidUniqueProcess) },
-        "PsGetThreadProcess": { try field($0, Layout.EThread.process) },
-        "IoThreadToProcess": { try field($0, Layout.EThread.process) },
-        "PsGetThreadTeb": { try field($0, Layout.EThread.teb) },
-        "PsGetCurrentThreadTeb": { call in try call.kernel.readU64(call.kernel.processor.thread &+ UInt64(Layout.EThread.teb)) },
-        "PsGetThreadSessionId": { call in
+        .ntoskrnl("PsGetThreadId") { try field($0, Layout.EThread.cidUniqueThread) },
+        .ntoskrnl("PsGetThreadProcessId") { try field($0, Layout.EThread.cidUniqueProcess) },
+        .ntoskrnl("PsGetThreadProcess") { try field($0, Layout.EThread.process) },
+        .ntoskrnl("IoThreadToProcess") { try field($0, Layout.EThread.process) },
+        .ntoskrnl("PsGetThreadTeb") { try field($0, Layout.EThread.teb) },
+        .ntoskrnl("PsGetCurrentThreadTeb") { call in try call.kernel.readU64(call.kernel.processor.thread &+ UInt64(Layout.EThread.teb)) },
+        .ntoskrnl("PsGetThreadSessionId") { call in
             try sessionId(call, process: call.kernel.readU64(try nonNull(call) &+ UInt64(Layout.EThread.process)))
         },
-        "PsIsSystemThread": { call in
+        .ntoskrnl("PsIsSystemThread") { call in
             let process = try call.kernel.readU64(try nonNull(call) &+ UInt64(Layout.EThread.process))
             return process == call.kernel.processor.process ? 1 : 0
         },
-        "PsIsThreadTerminating": { _ in 0 },
-        "PsGetProcessExitTime": { _ in 0 },
-        "PsIsProcessBeingDebugged": { _ in 0 },
-        "PsGetVersion": { try getVersion($0) },
-        "KeStackAttachProcess": { try attach($0, process: $0.arg(0), apcState: $0.arg(1)) },
-        "KeUnstackDetachProcess": { try detach($0, apcState: $0.arg(0)) },
-        "KeAttachProcess": { try attach($0, process: $0.arg(0), apcState: 0) },
-        "KeDetachProcess": { try detach($0, apcState: 0) },
-        "KeIsAttachedProcess": { call in try call.kernel.obModel().attachedProcess != 0 ? 1 : 0 },
-        "IoGetRequestorProcess": { try requestorProcess($0) },
-        "IoGetRequestorProcessId": { call in
+        .ntoskrnl("PsIsThreadTerminating") { _ in 0 }.stub("no thread of the model ever terminates"),
+        .ntoskrnl("PsGetProcessExitTime") { _ in 0 },
+        .ntoskrnl("PsIsProcessBeingDebugged") { _ in 0 }.stub("no process is debugged in the model"),
+        .ntoskrnl("PsGetVersion") { try getVersion($0) },
+        .ntoskrnl("KeStackAttachProcess") { try attach($0, process: $0.arg(0), apcState: $0.arg(1)) },
+        .ntoskrnl("KeUnstackDetachProcess") { try detach($0, apcState: $0.arg(0)) },
+        .ntoskrnl("KeAttachProcess") { try attach($0, process: $0.arg(0), apcState: 0) },
+        .ntoskrnl("KeDetachProcess") { try detach($0, apcState: 0) },
+        .ntoskrnl("KeIsAttachedProcess") { call in try call.kernel.obModel().attachedProcess != 0 ? 1 : 0 },
+        .ntoskrnl("IoGetRequestorProcess") { try requestorProcess($0) },
+        .ntoskrnl("IoGetRequestorProcessId") { call in
             let process = try requestorProcess(call)
             return process == 0 ? 0 : try call.kernel.readU64(process &+ UInt64(Layout.EProcess.uniqueProcessId)) & 0xFFFF_FFFF
         },
-        "IoGetRequestorSessionId": { call in
+        .ntoskrnl("IoGetRequestorSessionId") { call in
             let process = try requestorProcess(call), out = try call.arg(1)
             guard process != 0 else { return UInt64(NTStatus.unsuccessful) }
             try call.kernel.writeU32(out, UInt32(truncatingIfNeeded: try sessionId(call, process: process)))
             return UInt64(NTStatus.success)
         },
-        "IoIs32bitProcess": { _ in 0 },
-        "ZwOpenProcess": { try openProcess($0) },
-        "NtOpenProcess": { try openProcess($0) },
-        "ZwOpenThread": { try openThread($0) },
-        "NtOpenThread": { try openThread($0) },
-        "ZwTerminateProcess": { try terminate($0) },
-        "NtTerminateProcess": { try terminate($0) },
-        "PsAcquireProcessExitSynchronization": { call in
+        .ntoskrnl("IoIs32bitProcess") { _ in 0 }.stub("every caller is a 64-bit process in the model"),
+        .ntoskrnl("ZwOpenProcess") { try openProcess($0) },
+        .ntoskrnl("NtOpenProcess") { try openProcess($0) },
+        .ntoskrnl("ZwOpenThread") { try openThread($0) },
+        .ntoskrnl("NtOpenThread") { try openThread($0) },
+        .ntoskrnl("ZwTerminateProcess") { try terminate($0) },
+        .ntoskrnl("NtTerminateProcess") { try terminate($0) },
+        .ntoskrnl("PsAcquireProcessExitSynchronization") { call in
             try call.kernel.obModel().process(at: try call.arg(0)) == nil ? UInt64(NTStatus.invalidParameter) : 0
         },
-        "PsReleaseProcessExitSynchronization": { _ in 0 },
+        .ntoskrnl("PsReleaseProcessExitSynchronization") { _ in 0 }.stub("process exit is never synchronised in the model"),
     ]
 
     /// The pointer argument 0, which Windows dereferences without checking: NULL is a page fault.

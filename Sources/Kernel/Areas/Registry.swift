@@ -6,50 +6,60 @@
 /// with a QueryRoutine (and no DIRECT) are skipped with a note: the model
 /// cannot call guest code from inside a kernel call.
 enum RegistryArea {
-    static let handlers: [String: KernelHandler] = {
-        var table: [String: KernelHandler] = [
-            "RtlQueryRegistryValues": StatusHandlers.wrap { try queryRegistryValues($0) },
-            "RtlQueryRegistryValuesEx": StatusHandlers.wrap { try queryRegistryValues($0) },
-            "RtlWriteRegistryValue": StatusHandlers.wrap { try writeRegistryValue($0) },
-            "RtlDeleteRegistryValue": StatusHandlers.wrap { try deleteRegistryValue($0) },
-            "RtlCheckRegistryKey": StatusHandlers.wrap { call in
-                _ = try rtlKey(call, relativeTo: call.arg32(0), path: call.arg(1), create: false)
-                return NTStatus.success
-            },
-            "RtlCreateRegistryKey": StatusHandlers.wrap { call in
-                _ = try rtlKey(call, relativeTo: call.arg32(0), path: call.arg(1), create: true)
-                return NTStatus.success
-            },
-            "IoOpenDeviceRegistryKey": StatusHandlers.wrap { try openDeviceRegistryKey($0) },
-            "IoOpenDriverRegistryKey": StatusHandlers.wrap { try openDriverRegistryKey($0) },
-        ]
-        let native: [String: @Sendable (KernelCall) throws -> UInt32] = [
-            "OpenKey": { try openKey($0) },
-            "OpenKeyEx": { try openKey($0) },
-            "CreateKey": { try createKey($0) },
-            "QueryValueKey": { try queryValueKey($0) },
-            "EnumerateValueKey": { try enumerateValueKey($0) },
-            "SetValueKey": { try setValueKey($0) },
-            "DeleteValueKey": { try deleteValueKey($0) },
-            "DeleteKey": { call in
-                let key = try key(call, call.arg(0))
-                call.note(key.path)
-                return registry(call.kernel).deleteKey(key)
-            },
-            "EnumerateKey": { try enumerateKey($0) },
-            "QueryKey": { try queryKey($0) },
-            "FlushKey": { call in
-                _ = try key(call, call.arg(0))
-                return NTStatus.success
-            },
-            "UnloadKey": { try unloadKey($0) },
-        ]
-        for (name, body) in native {
-            table["Zw" + name] = StatusHandlers.wrap(body)
-            table["Nt" + name] = StatusHandlers.wrap(body)
-        }
-        return table
-    }()
+    /// Zw and Nt twins are registered one by one (same body), so both names are greppable.
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("RtlQueryRegistryValues", StatusHandlers.wrap { try queryRegistryValues($0) }),
+        .ntoskrnl("RtlQueryRegistryValuesEx", StatusHandlers.wrap { try queryRegistryValues($0) }),
+        .ntoskrnl("RtlWriteRegistryValue", StatusHandlers.wrap { try writeRegistryValue($0) }),
+        .ntoskrnl("RtlDeleteRegistryValue", StatusHandlers.wrap { try deleteRegistryValue($0) }),
+        .ntoskrnl("RtlCheckRegistryKey", StatusHandlers.wrap { call in
+            _ = try rtlKey(call, relativeTo: call.arg32(0), path: call.arg(1), create: false)
+            return NTStatus.success
+        }),
+        .ntoskrnl("RtlCreateRegistryKey", StatusHandlers.wrap { call in
+            _ = try rtlKey(call, relativeTo: call.arg32(0), path: call.arg(1), create: true)
+            return NTStatus.success
+        }),
+        .ntoskrnl("IoOpenDeviceRegistryKey", StatusHandlers.wrap { try openDeviceRegistryKey($0) }),
+        .ntoskrnl("IoOpenDriverRegistryKey", StatusHandlers.wrap { try openDriverRegistryKey($0) }),
+        .ntoskrnl("ZwOpenKey", StatusHandlers.wrap { try openKey($0) }),
+        .ntoskrnl("NtOpenKey", StatusHandlers.wrap { try openKey($0) }),
+        .ntoskrnl("ZwOpenKeyEx", StatusHandlers.wrap { try openKey($0) }),
+        .ntoskrnl("NtOpenKeyEx", StatusHandlers.wrap { try openKey($0) }),
+        .ntoskrnl("ZwCreateKey", StatusHandlers.wrap { try createKey($0) }),
+        .ntoskrnl("NtCreateKey", StatusHandlers.wrap { try createKey($0) }),
+        .ntoskrnl("ZwQueryValueKey", StatusHandlers.wrap { try queryValueKey($0) }),
+        .ntoskrnl("NtQueryValueKey", StatusHandlers.wrap { try queryValueKey($0) }),
+        .ntoskrnl("ZwEnumerateValueKey", StatusHandlers.wrap { try enumerateValueKey($0) }),
+        .ntoskrnl("NtEnumerateValueKey", StatusHandlers.wrap { try enumerateValueKey($0) }),
+        .ntoskrnl("ZwSetValueKey", StatusHandlers.wrap { try setValueKey($0) }),
+        .ntoskrnl("NtSetValueKey", StatusHandlers.wrap { try setValueKey($0) }),
+        .ntoskrnl("ZwDeleteValueKey", StatusHandlers.wrap { try deleteValueKey($0) }),
+        .ntoskrnl("NtDeleteValueKey", StatusHandlers.wrap { try deleteValueKey($0) }),
+        .ntoskrnl("ZwDeleteKey", StatusHandlers.wrap(deleteKey)),
+        .ntoskrnl("NtDeleteKey", StatusHandlers.wrap(deleteKey)),
+        .ntoskrnl("ZwEnumerateKey", StatusHandlers.wrap { try enumerateKey($0) }),
+        .ntoskrnl("NtEnumerateKey", StatusHandlers.wrap { try enumerateKey($0) }),
+        .ntoskrnl("ZwQueryKey", StatusHandlers.wrap { try queryKey($0) }),
+        .ntoskrnl("NtQueryKey", StatusHandlers.wrap { try queryKey($0) }),
+        .ntoskrnl("ZwFlushKey", StatusHandlers.wrap(flushKey)),
+        .ntoskrnl("NtFlushKey", StatusHandlers.wrap(flushKey)),
+        .ntoskrnl("ZwUnloadKey", StatusHandlers.wrap { try unloadKey($0) }),
+        .ntoskrnl("NtUnloadKey", StatusHandlers.wrap { try unloadKey($0) }),
+    ]
+
+    /// ZwDeleteKey(KeyHandle).
+    static func deleteKey(_ call: KernelCall) throws -> UInt32 {
+        let key = try key(call, call.arg(0))
+        call.note(key.path)
+        return registry(call.kernel).deleteKey(key)
+    }
+
+    /// ZwFlushKey(KeyHandle): nothing to flush, but the handle must be a key.
+    static func flushKey(_ call: KernelCall) throws -> UInt32 {
+        _ = try key(call, call.arg(0))
+        return NTStatus.success
+    }
 
     /// The payload of a "Key" handle.
     final class KeyObject {

@@ -1,7 +1,7 @@
 /// Rtl string and memory helpers drivers call instead of the CRT.
 enum RtlArea {
-    static let handlers: [String: KernelHandler] = [
-        "RtlInitUnicodeString": { call in
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("RtlInitUnicodeString") { call in
             let kernel = call.kernel, destination = try call.arg(0), source = try call.arg(1)
             guard source != 0 else {
                 try kernel.writeUnicodeStringHeader(destination, buffer: 0, length: 0, maximumLength: 0)
@@ -13,8 +13,8 @@ enum RtlArea {
             call.note(text)
             return 0
         },
-        "RtlInitAnsiString": { try StringsArea.initAnsi($0, extended: false) },
-        "RtlCopyUnicodeString": { call in
+        .ntoskrnl("RtlInitAnsiString") { try StringsArea.initAnsi($0, extended: false) },
+        .ntoskrnl("RtlCopyUnicodeString") { call in
             let kernel = call.kernel, destination = try call.arg(0), source = try call.arg(1)
             guard source != 0 else {
                 try kernel.writeU16(destination, 0)
@@ -29,12 +29,12 @@ enum RtlArea {
             try kernel.writeU16(destination, UInt16(count))
             return 0
         },
-        "RtlCompareMemory": { call in
+        .ntoskrnl("RtlCompareMemory") { call in
             let a = try call.kernel.readBytes(call.arg(0), count: Int(min(try call.arg(2), 64 << 20)))
             let b = try call.kernel.readBytes(call.arg(1), count: a.count)
             return UInt64(zip(a, b).prefix { $0 == $1 }.count)
         },
-        "RtlGetVersion": { call in
+        .ntoskrnl("RtlGetVersion") { call in
             // RTL_OSVERSIONINFOW: size, major, minor, build, platform: Windows 10 22H2 (19045).
             typealias V = RtlMiscArea.OSVersion
             let kernel = call.kernel, info = try call.arg(0)

@@ -2,49 +2,50 @@
 /// version checks, random numbers, UUIDs, character conversion, the kernel
 /// debugger switches, device power state, image headers.
 enum RtlMiscArea {
-    static let handlers: [String: KernelHandler] = [
-        "VerSetConditionMask": { call in
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("VerSetConditionMask") { call in
             setConditionMask(try call.arg(0), typeMask: try call.arg32(1), condition: UInt8(truncatingIfNeeded: try call.arg(2)))
         },
-        "RtlVerifyVersionInfo": { try verifyVersionInfo($0) },
-        "RtlRandom": { try random($0) },
-        "RtlRandomEx": { try random($0) },
-        "RtlUniform": { try random($0) },
-        "ExUuidCreate": { try createUuid($0) },
-        "BCryptGenRandom": { try genRandom($0) },
-        "RtlAnsiCharToUnicodeChar": { try ansiCharToUnicode($0) },
+        .ntoskrnl("RtlVerifyVersionInfo") { try verifyVersionInfo($0) },
+        .ntoskrnl("RtlRandom") { try random($0) },
+        .ntoskrnl("RtlRandomEx") { try random($0) },
+        .ntoskrnl("RtlUniform") { try random($0) },
+        .ntoskrnl("ExUuidCreate") { try createUuid($0) },
+        // NTSTATUS BCryptGenRandom(BCRYPT_ALG_HANDLE hAlgorithm, PUCHAR pbBuffer, ULONG cbBuffer, ULONG dwFlags):
+        // exported by cng.sys and, for drivers that link ksecdd.lib, by ksecdd.sys.
+        .cng("BCryptGenRandom") { try genRandom($0) },
+        .ksecdd("BCryptGenRandom") { try genRandom($0) },
+        .ntoskrnl("RtlAnsiCharToUnicodeChar") { try ansiCharToUnicode($0) },
         // No kernel debugger is attached: disabling it succeeds, changing its options reports it inactive.
-        "KdDisableDebugger": { _ in UInt64(NTStatus.success) },
-        "KdEnableDebugger": { _ in UInt64(NTStatus.success) },
-        "KdChangeOption": { _ in UInt64(MiscStatus.debuggerInactive) },
-        "PoSetPowerState": { try setPowerState($0) },
-        "RtlImageNtHeader": { call in try ntHeader(call.kernel, base: call.arg(0)) ?? 0 },
+        .ntoskrnl("KdDisableDebugger") { _ in UInt64(NTStatus.success) }.stub("no kernel debugger: nothing changes"),
+        .ntoskrnl("KdEnableDebugger") { _ in UInt64(NTStatus.success) }.stub("no kernel debugger: nothing changes"),
+        .ntoskrnl("KdChangeOption") { _ in UInt64(MiscStatus.debuggerInactive) }.stub("no kernel debugger: always STATUS_DEBUGGER_INACTIVE"),
+        .ntoskrnl("PoSetPowerState") { try setPowerState($0) },
+        .ntoskrnl("RtlImageNtHeader") { call in try ntHeader(call.kernel, base: call.arg(0)) ?? 0 },
         // RtlPcToFileHeader(PcValue, *BaseOfImage): the DllBase of the loaded module (PsLoadedModuleList)
         // whose image holds PcValue — the driver, ntoskrnl.exe (every kernel routine's address), … —
         // else NULL; the same value is stored in *BaseOfImage.
-        "RtlPcToFileHeader": { call in
+        .ntoskrnl("RtlPcToFileHeader") { call in
             let pc = try call.arg(0)
             let base = try call.kernel.loadedModuleBase(containing: pc)
                 ?? call.kernel.exceptionImageLookup?(pc)?.imageBase ?? 0
             try call.kernel.writeU64(call.arg(1), base)
             return base
         },
-        "FsRtlGetFileSize": { try fileSize($0) },
-        "memcpy_s": { try copySecure($0) },
-        "memmove_s": { try copySecure($0) },
+        .ntoskrnl("FsRtlGetFileSize") { try fileSize($0) },
+        .ntoskrnl("memcpy_s") { try copySecure($0) },
+        .ntoskrnl("memmove_s") { try copySecure($0) },
         // IoAcquireCancelSpinLock(*Irql) / IoReleaseCancelSpinLock(Irql): the system-wide cancel
         // lock; on one CPU taking it only raises to DISPATCH_LEVEL.
-        "IoAcquireCancelSpinLock": { call in
+        .ntoskrnl("IoAcquireCancelSpinLock") { call in
             let old = try SynchronizationArea.raise(call, to: SynchronizationArea.dispatchLevel)
             try call.kernel.writeU8(call.arg(0), old)
             return 0
         },
-        "IoReleaseCancelSpinLock": { call in
+        .ntoskrnl("IoReleaseCancelSpinLock") { call in
             try SynchronizationArea.lower(call, to: UInt8(truncatingIfNeeded: call.arg(0)))
             return 0
         },
-        // FwpsCalloutUnregisterById0(CalloutId): the model keeps no callout table, so any id unregisters.
-        "FwpsCalloutUnregisterById0": { _ in UInt64(NTStatus.success) },
     ]
 
     enum MiscStatus {

@@ -2,36 +2,36 @@
 /// SeCreateAccessState, SeAccessCheck, SeSinglePrivilegeCheck, SePrivilegeCheck),
 /// and object security (ZwSet/QuerySecurityObject, ObGet/ReleaseObjectSecurity).
 extension SecurityArea {
-    static let subjectHandlers: [String: KernelHandler] = [
-        "SeCaptureSubjectContext": { call in
+    static let subjectHandlers: [KernelExport] = [
+        .ntoskrnl("SeCaptureSubjectContext") { call in
             try captureSubject(call.kernel, into: call.arg(0), process: call.kernel.obCurrentProcess())
             return 0
         },
-        "SeCaptureSubjectContextEx": { call in
+        .ntoskrnl("SeCaptureSubjectContextEx") { call in
             let process = try call.arg(1)
             try captureSubject(call.kernel, into: call.arg(2), process: process == 0 ? call.kernel.obCurrentProcess() : process)
             return 0
         },
-        "SeReleaseSubjectContext": { _ in 0 },
-        "SeLockSubjectContext": { _ in 0 },
-        "SeUnlockSubjectContext": { _ in 0 },
-        "SeCreateAccessState": { try createAccessState($0) },
-        "SeDeleteAccessState": { _ in 0 },
-        "SeAccessCheck": { try accessCheck($0) },
-        "SeSinglePrivilegeCheck": { call in
+        .ntoskrnl("SeReleaseSubjectContext") { _ in 0 }.stub("subject contexts hold no references in the model"),
+        .ntoskrnl("SeLockSubjectContext") { _ in 0 }.stub("one thread: subject contexts need no lock"),
+        .ntoskrnl("SeUnlockSubjectContext") { _ in 0 }.stub("one thread: subject contexts need no lock"),
+        .ntoskrnl("SeCreateAccessState") { try createAccessState($0) },
+        .ntoskrnl("SeDeleteAccessState") { _ in 0 }.stub("access states hold no references in the model"),
+        .ntoskrnl("SeAccessCheck") { try accessCheck($0) },
+        .ntoskrnl("SeSinglePrivilegeCheck") { call in
             guard try call.arg32(1) & 0xFF != 0 else { return 1 } // KernelMode
             let token = try currentToken(call.kernel)
             return token?.privileges.contains { UInt64($0.luid) == (try? call.arg(0)) && $0.attributes & 0x2 != 0 } == true ? 1 : 0
         },
-        "SePrivilegeCheck": { try privilegeCheck($0) },
+        .ntoskrnl("SePrivilegeCheck") { try privilegeCheck($0) },
     ]
 
-    static let objectSecurityHandlers: [String: KernelHandler] = [
-        "ZwSetSecurityObject": { try setSecurity($0) },
-        "NtSetSecurityObject": { try setSecurity($0) },
-        "ZwQuerySecurityObject": { try querySecurity($0) },
-        "NtQuerySecurityObject": { try querySecurity($0) },
-        "ObGetObjectSecurity": { call in
+    static let objectSecurityHandlers: [KernelExport] = [
+        .ntoskrnl("ZwSetSecurityObject") { try setSecurity($0) },
+        .ntoskrnl("NtSetSecurityObject") { try setSecurity($0) },
+        .ntoskrnl("ZwQuerySecurityObject") { try querySecurity($0) },
+        .ntoskrnl("NtQuerySecurityObject") { try querySecurity($0) },
+        .ntoskrnl("ObGetObjectSecurity") { call in
             let kernel = call.kernel, object = try call.arg(0), out = try call.arg(1), allocated = try call.arg(2)
             let bytes = kernel.securityState.descriptors[object]?.selfRelativeBytes ?? DescriptorParts.defaultObject.selfRelativeBytes
             let copy = try kernel.allocatePool(size: UInt64(bytes.count), tag: 0x6453_624F, poolType: 1, executable: false)
@@ -41,7 +41,7 @@ extension SecurityArea {
             try kernel.writeU8(allocated, 1)
             return UInt64(NTStatus.success)
         },
-        "ObReleaseObjectSecurity": { call in
+        .ntoskrnl("ObReleaseObjectSecurity") { call in
             if try call.arg32(1) & 0xFF != 0 { call.kernel.freePool(try call.arg(0)) }
             return 0
         },

@@ -1,29 +1,29 @@
 /// SIDs, ACLs and generic mappings: Rtl*Sid, RtlCreateAcl, RtlAdd*Ace, RtlGetAce,
 /// RtlMapGenericMask, IoGetFileObjectGenericMapping.
 extension SecurityArea {
-    static let sidHandlers: [String: KernelHandler] = [
-        "RtlLengthSid": { call in UInt64(8 &+ 4 * Int(try call.kernel.readU8(try call.arg(0) &+ 1))) },
-        "RtlLengthRequiredSid": { call in UInt64(8 &+ 4 &* UInt64(try call.arg32(0))) & 0xFFFF_FFFF },
-        "RtlInitializeSid": { call in
+    static let sidHandlers: [KernelExport] = [
+        .ntoskrnl("RtlLengthSid") { call in UInt64(8 &+ 4 * Int(try call.kernel.readU8(try call.arg(0) &+ 1))) },
+        .ntoskrnl("RtlLengthRequiredSid") { call in UInt64(8 &+ 4 &* UInt64(try call.arg32(0))) & 0xFFFF_FFFF },
+        .ntoskrnl("RtlInitializeSid") { call in
             let kernel = call.kernel, sid = try call.arg(0), authority = try call.arg(1), count = try call.arg32(2) & 0xFF
             guard count <= UInt32(Layout.Sid.maxSubAuthorities) else { return UInt64(NTStatus.invalidParameter) }
             try kernel.writeBytes(sid, [1, UInt8(count)] + (try kernel.readBytes(authority, count: 6)))
             return UInt64(NTStatus.success)
         },
-        "RtlSubAuthoritySid": { call in try call.arg(0) &+ 8 &+ 4 &* UInt64(try call.arg32(1)) },
-        "RtlSubAuthorityCountSid": { call in try call.arg(0) &+ 1 },
-        "RtlIdentifierAuthoritySid": { call in try call.arg(0) &+ 2 },
-        "RtlValidSid": { call in try call.kernel.readSid(try call.arg(0)) != nil ? 1 : 0 },
-        "RtlEqualSid": { call in
+        .ntoskrnl("RtlSubAuthoritySid") { call in try call.arg(0) &+ 8 &+ 4 &* UInt64(try call.arg32(1)) },
+        .ntoskrnl("RtlSubAuthorityCountSid") { call in try call.arg(0) &+ 1 },
+        .ntoskrnl("RtlIdentifierAuthoritySid") { call in try call.arg(0) &+ 2 },
+        .ntoskrnl("RtlValidSid") { call in try call.kernel.readSid(try call.arg(0)) != nil ? 1 : 0 },
+        .ntoskrnl("RtlEqualSid") { call in
             guard let a = try call.kernel.readSid(try call.arg(0)), let b = try call.kernel.readSid(try call.arg(1)) else { return 0 }
             return a == b ? 1 : 0
         },
-        "RtlEqualPrefixSid": { call in
+        .ntoskrnl("RtlEqualPrefixSid") { call in
             guard let a = try call.kernel.readSid(try call.arg(0)), let b = try call.kernel.readSid(try call.arg(1)),
                   a.subAuthorities.count == b.subAuthorities.count else { return 0 }
             return a.authority == b.authority && a.subAuthorities.dropLast() == b.subAuthorities.dropLast() ? 1 : 0
         },
-        "RtlCopySid": { call in
+        .ntoskrnl("RtlCopySid") { call in
             let kernel = call.kernel, length = Int(try call.arg32(0)), destination = try call.arg(1)
             let source = try call.arg(2)
             let count = Int(try kernel.readU8(source &+ 1)), needed = 8 &+ 4 * count
@@ -31,11 +31,11 @@ extension SecurityArea {
             try kernel.writeBytes(destination, try kernel.readBytes(source, count: needed))
             return UInt64(NTStatus.success)
         },
-        "RtlConvertSidToUnicodeString": { try sidToString($0) },
+        .ntoskrnl("RtlConvertSidToUnicodeString") { try sidToString($0) },
     ]
 
-    static let aclHandlers: [String: KernelHandler] = [
-        "RtlCreateAcl": { call in
+    static let aclHandlers: [KernelExport] = [
+        .ntoskrnl("RtlCreateAcl") { call in
             let kernel = call.kernel, acl = try call.arg(0), length = try call.arg32(1), revision = try call.arg32(2)
             guard length >= UInt32(Layout.Acl.headerSize) else { return UInt64(NTStatus.bufferTooSmall) }
             guard (UInt32(Layout.Acl.minRevision)...UInt32(Layout.Acl.maxRevision)).contains(revision),
@@ -44,11 +44,11 @@ extension SecurityArea {
             try kernel.writeBytes(acl, [UInt8(revision), 0, UInt8(size & 0xFF), UInt8(size >> 8), 0, 0, 0, 0])
             return UInt64(NTStatus.success)
         },
-        "RtlAddAccessAllowedAce": { try addAce($0, type: 0, flags: 0, mask: $0.arg32(2), sid: $0.arg(3)) },
-        "RtlAddAccessAllowedAceEx": { try addAce($0, type: 0, flags: $0.arg32(2), mask: $0.arg32(3), sid: $0.arg(4)) },
-        "RtlAddAccessDeniedAce": { try addAce($0, type: 1, flags: 0, mask: $0.arg32(2), sid: $0.arg(3)) },
-        "RtlAddAccessDeniedAceEx": { try addAce($0, type: 1, flags: $0.arg32(2), mask: $0.arg32(3), sid: $0.arg(4)) },
-        "RtlGetAce": { call in
+        .ntoskrnl("RtlAddAccessAllowedAce") { try addAce($0, type: 0, flags: 0, mask: $0.arg32(2), sid: $0.arg(3)) },
+        .ntoskrnl("RtlAddAccessAllowedAceEx") { try addAce($0, type: 0, flags: $0.arg32(2), mask: $0.arg32(3), sid: $0.arg(4)) },
+        .ntoskrnl("RtlAddAccessDeniedAce") { try addAce($0, type: 1, flags: 0, mask: $0.arg32(2), sid: $0.arg(3)) },
+        .ntoskrnl("RtlAddAccessDeniedAceEx") { try addAce($0, type: 1, flags: $0.arg32(2), mask: $0.arg32(3), sid: $0.arg(4)) },
+        .ntoskrnl("RtlGetAce") { call in
             let kernel = call.kernel, acl = try call.arg(0), index = Int(try call.arg32(1)), out = try call.arg(2)
             guard let bytes = try kernel.aclBytes(acl), index < Int(try kernel.readU16(acl &+ 4)) else {
                 return UInt64(NTStatus.invalidParameter)
@@ -58,13 +58,13 @@ extension SecurityArea {
             try kernel.writeU64(out, acl &+ UInt64(offset))
             return UInt64(NTStatus.success)
         },
-        "RtlValidAcl": { call in try call.kernel.aclBytes(try call.arg(0)) != nil ? 1 : 0 },
-        "RtlMapGenericMask": { call in
+        .ntoskrnl("RtlValidAcl") { call in try call.kernel.aclBytes(try call.arg(0)) != nil ? 1 : 0 },
+        .ntoskrnl("RtlMapGenericMask") { call in
             let mask = try call.arg(0)
             try call.kernel.writeU32(mask, try mapGeneric(call.kernel, try call.kernel.readU32(mask), mapping: call.arg(1)))
             return 0
         },
-        "IoGetFileObjectGenericMapping": { call in
+        .ntoskrnl("IoGetFileObjectGenericMapping") { call in
             let state = call.kernel.state(FileMappingHolder.self) { FileMappingHolder() }
             if state.address == 0 {
                 state.address = try call.kernel.heap.allocate(16, name: "IopFileMapping")

@@ -1,7 +1,7 @@
 /// Tokens: PsReference*Token, ZwOpenProcess/ThreadToken(Ex), ZwQueryInformationToken,
 /// SeQueryInformationToken, ZwDuplicateToken and the token predicates.
 extension SecurityArea {
-    static let tokenHandlers: [String: KernelHandler] = subjectHandlers.merging(tokenCore) { first, _ in first }
+    static let tokenHandlers: [KernelExport] = subjectHandlers + tokenCore
 
     /// The model's token at argument `index` (nil when the pointer is not a token).
     static func token(_ call: KernelCall, _ index: Int) throws -> ObjectModel.Token? {
@@ -9,21 +9,21 @@ extension SecurityArea {
         return model.tokens[try call.arg(index)]
     }
 
-    static let tokenCore: [String: KernelHandler] = [
-        "PsReferencePrimaryToken": { call in
+    static let tokenCore: [KernelExport] = [
+        .ntoskrnl("PsReferencePrimaryToken") { call in
             let kernel = call.kernel, process = try call.arg(0)
             guard let token = try kernel.obModel().process(at: process)?.token
                 ?? kernel.obModel().process(at: kernel.processor.process)?.token else { return 0 }
             _ = try ObjectsArea.reference(call, token)
             return token
         },
-        "PsDereferencePrimaryToken": { call in _ = try ObjectsArea.dereference(call, call.arg(0)); return 0 },
-        "PsReferenceImpersonationToken": { _ in 0 }, // no thread impersonates
-        "PsDereferenceImpersonationToken": { call in
+        .ntoskrnl("PsDereferencePrimaryToken") { call in _ = try ObjectsArea.dereference(call, call.arg(0)); return 0 },
+        .ntoskrnl("PsReferenceImpersonationToken") { _ in 0 }.stub("no thread impersonates in the model"), // no thread impersonates
+        .ntoskrnl("PsDereferenceImpersonationToken") { call in
             if try call.arg(0) != 0 { _ = try ObjectsArea.dereference(call, call.arg(0)) }
             return 0
         },
-        "PsReferenceEffectiveToken": { call in
+        .ntoskrnl("PsReferenceEffectiveToken") { call in
             let kernel = call.kernel, model = try kernel.obModel()
             let thread = try call.arg(0), typeOut = try call.arg(1), effectiveOut = try call.arg(2), levelOut = try call.arg(3)
             let process = try kernel.readU64(thread &+ UInt64(Layout.EThread.process))
@@ -34,17 +34,17 @@ extension SecurityArea {
             _ = try ObjectsArea.reference(call, token)
             return token
         },
-        "ZwOpenProcessTokenEx": { try openProcessToken($0, handleOut: $0.arg(3)) },
-        "NtOpenProcessTokenEx": { try openProcessToken($0, handleOut: $0.arg(3)) },
-        "ZwOpenProcessToken": { try openProcessToken($0, handleOut: $0.arg(2)) },
-        "NtOpenProcessToken": { try openProcessToken($0, handleOut: $0.arg(2)) },
-        "ZwOpenThreadTokenEx": { try openThreadToken($0, handleOut: $0.arg(4)) },
-        "NtOpenThreadTokenEx": { try openThreadToken($0, handleOut: $0.arg(4)) },
-        "ZwOpenThreadToken": { try openThreadToken($0, handleOut: $0.arg(3)) },
-        "NtOpenThreadToken": { try openThreadToken($0, handleOut: $0.arg(3)) },
-        "ZwQueryInformationToken": { try queryToken($0) },
-        "NtQueryInformationToken": { try queryToken($0) },
-        "SeQueryInformationToken": { call in
+        .ntoskrnl("ZwOpenProcessTokenEx") { try openProcessToken($0, handleOut: $0.arg(3)) },
+        .ntoskrnl("NtOpenProcessTokenEx") { try openProcessToken($0, handleOut: $0.arg(3)) },
+        .ntoskrnl("ZwOpenProcessToken") { try openProcessToken($0, handleOut: $0.arg(2)) },
+        .ntoskrnl("NtOpenProcessToken") { try openProcessToken($0, handleOut: $0.arg(2)) },
+        .ntoskrnl("ZwOpenThreadTokenEx") { try openThreadToken($0, handleOut: $0.arg(4)) },
+        .ntoskrnl("NtOpenThreadTokenEx") { try openThreadToken($0, handleOut: $0.arg(4)) },
+        .ntoskrnl("ZwOpenThreadToken") { try openThreadToken($0, handleOut: $0.arg(3)) },
+        .ntoskrnl("NtOpenThreadToken") { try openThreadToken($0, handleOut: $0.arg(3)) },
+        .ntoskrnl("ZwQueryInformationToken") { try queryToken($0) },
+        .ntoskrnl("NtQueryInformationToken") { try queryToken($0) },
+        .ntoskrnl("SeQueryInformationToken") { call in
             let kernel = call.kernel, token = try call.arg(0), infoClass = try call.arg32(1), out = try call.arg(2)
             guard let value = try kernel.obModel().tokens[token] else { return UInt64(NTStatus.invalidParameter) }
             guard let size = tokenInformation(value, infoClass: infoClass, base: 0)?.count else {
@@ -58,26 +58,26 @@ extension SecurityArea {
             try kernel.writeU64(out, buffer)
             return UInt64(NTStatus.success)
         },
-        "ZwDuplicateToken": { try duplicateToken($0) },
-        "NtDuplicateToken": { try duplicateToken($0) },
-        "SeTokenIsAdmin": { call in
+        .ntoskrnl("ZwDuplicateToken") { try duplicateToken($0) },
+        .ntoskrnl("NtDuplicateToken") { try duplicateToken($0) },
+        .ntoskrnl("SeTokenIsAdmin") { call in
             guard let token = try token(call, 0) else { return 0 }
             return token.groups.contains { $0.sid == .administrators && $0.attributes & 0x4 != 0 } ? 1 : 0
         },
-        "SeTokenIsRestricted": { _ in 0 },
-        "SeTokenIsWriteRestricted": { _ in 0 },
-        "SeTokenType": { call in UInt64(try token(call, 0)?.type ?? 1) },
-        "SeQueryAuthenticationIdToken": { call in
+        .ntoskrnl("SeTokenIsRestricted") { _ in 0 }.stub("no token is restricted in the model"),
+        .ntoskrnl("SeTokenIsWriteRestricted") { _ in 0 }.stub("no token is restricted in the model"),
+        .ntoskrnl("SeTokenType") { call in UInt64(try token(call, 0)?.type ?? 1) },
+        .ntoskrnl("SeQueryAuthenticationIdToken") { call in
             guard let token = try token(call, 0) else { return UInt64(NTStatus.invalidParameter) }
             try call.kernel.writeU64(try call.arg(1), token.authenticationId)
             return UInt64(NTStatus.success)
         },
-        "SeQuerySessionIdToken": { call in
+        .ntoskrnl("SeQuerySessionIdToken") { call in
             guard let token = try token(call, 0) else { return UInt64(NTStatus.invalidParameter) }
             try call.kernel.writeU32(try call.arg(1), token.sessionId)
             return UInt64(NTStatus.success)
         },
-        "SeLocateProcessImageName": { try locateImageName($0) },
+        .ntoskrnl("SeLocateProcessImageName") { try locateImageName($0) },
     ]
 
     /// SeLocateProcessImageName(Process, *ImageFileName): a pool UNICODE_STRING (freed with ExFreePool).

@@ -6,42 +6,42 @@
 /// self-relative bytes. Tokens are the ObjectModel's (one primary token per
 /// process: SYSTEM for session 0, the unelevated interactive user otherwise).
 enum SecurityArea {
-    static let handlers: [String: KernelHandler] = descriptorHandlers
-        .merging(aclHandlers) { first, _ in first }
-        .merging(sidHandlers) { first, _ in first }
-        .merging(tokenHandlers) { first, _ in first }
-        .merging(objectSecurityHandlers) { first, _ in first }
+    static let handlers: [KernelExport] = descriptorHandlers
+         + aclHandlers
+         + sidHandlers
+         + tokenHandlers
+         + objectSecurityHandlers
 
-    static let descriptorHandlers: [String: KernelHandler] = [
-        "RtlCreateSecurityDescriptor": { call in
+    static let descriptorHandlers: [KernelExport] = [
+        .ntoskrnl("RtlCreateSecurityDescriptor") { call in
             let sd = try call.arg(0)
             guard try call.arg32(1) == 1 else { return UInt64(NTStatus.unknownRevision) }
             try call.kernel.fill(sd, count: Layout.SecurityDescriptor.absoluteSize)
             try call.kernel.writeU8(sd, 1)
             return UInt64(NTStatus.success)
         },
-        "RtlSetDaclSecurityDescriptor": { call in
+        .ntoskrnl("RtlSetDaclSecurityDescriptor") { call in
             try setAcl(call, present: Layout.SecurityDescriptor.daclPresent, defaulted: Layout.SecurityDescriptor.daclDefaulted,
                        offset: Layout.SecurityDescriptor.dacl)
         },
-        "RtlSetSaclSecurityDescriptor": { call in
+        .ntoskrnl("RtlSetSaclSecurityDescriptor") { call in
             try setAcl(call, present: Layout.SecurityDescriptor.saclPresent, defaulted: Layout.SecurityDescriptor.saclDefaulted,
                        offset: Layout.SecurityDescriptor.sacl)
         },
-        "RtlSetOwnerSecurityDescriptor": { try setSid($0, offset: Layout.SecurityDescriptor.owner, defaulted: Layout.SecurityDescriptor.ownerDefaulted) },
-        "RtlSetGroupSecurityDescriptor": { try setSid($0, offset: Layout.SecurityDescriptor.group, defaulted: Layout.SecurityDescriptor.groupDefaulted) },
-        "RtlGetDaclSecurityDescriptor": { try getAcl($0, sacl: false) },
-        "RtlGetSaclSecurityDescriptor": { try getAcl($0, sacl: true) },
-        "RtlGetOwnerSecurityDescriptor": { try getSid($0, group: false) },
-        "RtlGetGroupSecurityDescriptor": { try getSid($0, group: true) },
-        "RtlLengthSecurityDescriptor": { call in
+        .ntoskrnl("RtlSetOwnerSecurityDescriptor") { try setSid($0, offset: Layout.SecurityDescriptor.owner, defaulted: Layout.SecurityDescriptor.ownerDefaulted) },
+        .ntoskrnl("RtlSetGroupSecurityDescriptor") { try setSid($0, offset: Layout.SecurityDescriptor.group, defaulted: Layout.SecurityDescriptor.groupDefaulted) },
+        .ntoskrnl("RtlGetDaclSecurityDescriptor") { try getAcl($0, sacl: false) },
+        .ntoskrnl("RtlGetSaclSecurityDescriptor") { try getAcl($0, sacl: true) },
+        .ntoskrnl("RtlGetOwnerSecurityDescriptor") { try getSid($0, group: false) },
+        .ntoskrnl("RtlGetGroupSecurityDescriptor") { try getSid($0, group: true) },
+        .ntoskrnl("RtlLengthSecurityDescriptor") { call in
             guard let parts = try call.kernel.readDescriptor(try call.arg(0)) else { return 0 }
             return UInt64(parts.absoluteLength)
         },
-        "RtlAbsoluteToSelfRelativeSD": { try absoluteToSelfRelative($0) },
-        "RtlMakeSelfRelativeSD": { try absoluteToSelfRelative($0, allowRelative: true) },
-        "RtlValidSecurityDescriptor": { call in try call.kernel.readDescriptor(try call.arg(0))?.valid == true ? 1 : 0 },
-        "RtlValidRelativeSecurityDescriptor": { call in
+        .ntoskrnl("RtlAbsoluteToSelfRelativeSD") { try absoluteToSelfRelative($0) },
+        .ntoskrnl("RtlMakeSelfRelativeSD") { try absoluteToSelfRelative($0, allowRelative: true) },
+        .ntoskrnl("RtlValidSecurityDescriptor") { call in try call.kernel.readDescriptor(try call.arg(0))?.valid == true ? 1 : 0 },
+        .ntoskrnl("RtlValidRelativeSecurityDescriptor") { call in
             let sd = try call.arg(0), length = Int(try call.arg32(1)), required = try call.arg32(2)
             guard length >= Layout.SecurityDescriptor.relativeSize, let parts = try? call.kernel.readDescriptor(sd),
                   parts.selfRelative, parts.valid, parts.selfRelativeBytes.count <= length else { return 0 }
@@ -49,8 +49,8 @@ enum SecurityArea {
             if required & 2 != 0, parts.group == nil { return 0 } // GROUP_SECURITY_INFORMATION
             return 1
         },
-        "SeCaptureSecurityDescriptor": { try capture($0) },
-        "SeReleaseSecurityDescriptor": { call in
+        .ntoskrnl("SeCaptureSecurityDescriptor") { try capture($0) },
+        .ntoskrnl("SeReleaseSecurityDescriptor") { call in
             let captured = try call.arg(0), mode = try call.arg32(1) & 0xFF, force = try call.arg32(2) & 0xFF != 0
             if captured != 0, mode != 0 || force { call.kernel.freePool(captured) }
             return 0

@@ -4,21 +4,21 @@
 enum StringsArea {
     static let poolTag: UInt32 = 0x67727453 // 'Strg'
 
-    static let handlers: [String: KernelHandler] = makeHandlers()
+    static let handlers: [KernelExport] = makeHandlers()
 
-    private static func makeHandlers() -> [String: KernelHandler] {
-        var t: [String: KernelHandler] = [:]
-        t["RtlAnsiStringToUnicodeString"] = StatusHandlers.wrap { try ansiToUnicode($0) }
-        t["RtlOemStringToUnicodeString"] = StatusHandlers.wrap { try ansiToUnicode($0) }
-        t["RtlUnicodeStringToAnsiString"] = StatusHandlers.wrap { try unicodeToAnsi($0, upcase: false) }
-        t["RtlUnicodeStringToOemString"] = StatusHandlers.wrap { try unicodeToAnsi($0, upcase: false) }
-        t["RtlUpcaseUnicodeStringToAnsiString"] = StatusHandlers.wrap { try unicodeToAnsi($0, upcase: true) }
-        t["RtlFreeUnicodeString"] = { try freeString($0) }
-        t["RtlFreeAnsiString"] = { try freeString($0) }
-        t["RtlFreeOemString"] = { try freeString($0) }
-        t["RtlInitString"] = { try initAnsi($0, extended: false) }
-        t["RtlInitAnsiStringEx"] = { try initAnsi($0, extended: true) }
-        t["RtlInitUnicodeStringEx"] = { call in
+    private static func makeHandlers() -> [KernelExport] {
+        var t = ExportList()
+        t.ntoskrnl("RtlAnsiStringToUnicodeString", StatusHandlers.wrap { try ansiToUnicode($0) })
+        t.ntoskrnl("RtlOemStringToUnicodeString", StatusHandlers.wrap { try ansiToUnicode($0) })
+        t.ntoskrnl("RtlUnicodeStringToAnsiString", StatusHandlers.wrap { try unicodeToAnsi($0, upcase: false) })
+        t.ntoskrnl("RtlUnicodeStringToOemString", StatusHandlers.wrap { try unicodeToAnsi($0, upcase: false) })
+        t.ntoskrnl("RtlUpcaseUnicodeStringToAnsiString", StatusHandlers.wrap { try unicodeToAnsi($0, upcase: true) })
+        t.ntoskrnl("RtlFreeUnicodeString") { try freeString($0) }
+        t.ntoskrnl("RtlFreeAnsiString") { try freeString($0) }
+        t.ntoskrnl("RtlFreeOemString") { try freeString($0) }
+        t.ntoskrnl("RtlInitString") { try initAnsi($0, extended: false) }
+        t.ntoskrnl("RtlInitAnsiStringEx") { try initAnsi($0, extended: true) }
+        t.ntoskrnl("RtlInitUnicodeStringEx") { call in
             let kernel = call.kernel, destination = try call.arg(0), source = try call.arg(1)
             guard source != 0 else {
                 try kernel.writeUnicodeStringHeader(destination, buffer: 0, length: 0, maximumLength: 0)
@@ -29,15 +29,15 @@ enum StringsArea {
             try kernel.writeUnicodeStringHeader(destination, buffer: source, length: units.count * 2, maximumLength: units.count * 2 + 2)
             return UInt64(NTStatus.success)
         }
-        t["RtlCreateUnicodeString"] = { call in
+        t.ntoskrnl("RtlCreateUnicodeString") { call in
             let units = try GuestText.wideZ(call.kernel, call.arg(1), max: 0x7FFE)
             return try allocateUnicode(call.kernel, call.arg(0), units, terminate: true) == NTStatus.success ? 1 : 0
         }
-        t["RtlCreateUnicodeStringFromAsciiz"] = { call in
+        t.ntoskrnl("RtlCreateUnicodeStringFromAsciiz") { call in
             let bytes = try GuestText.bytesZ(call.kernel, call.arg(1), max: 0x7FFE)
             return try allocateUnicode(call.kernel, call.arg(0), GuestText.ansiToUnicode(bytes), terminate: true) == NTStatus.success ? 1 : 0
         }
-        t["RtlCopyString"] = { call in
+        t.ntoskrnl("RtlCopyString") { call in
             let kernel = call.kernel, destination = try call.arg(0), source = try call.arg(1)
             guard let bytes = try GuestText.ansiBytes(kernel, source) else {
                 try GuestText.setLength(kernel, destination, 0)
@@ -50,37 +50,37 @@ enum StringsArea {
             try GuestText.setLength(kernel, destination, count)
             return 0
         }
-        t["RtlCompareUnicodeString"] = { call in
+        t.ntoskrnl("RtlCompareUnicodeString") { call in
             let a = try GuestText.unicodeUnits(call.kernel, call.arg(0)) ?? [], b = try GuestText.unicodeUnits(call.kernel, call.arg(1)) ?? []
             let insensitive = try call.arg(2) & 0xFF != 0
             return signed(compare(a, b, fold: insensitive ? GuestText.upcase : { $0 }))
         }
-        t["RtlCompareString"] = { call in
+        t.ntoskrnl("RtlCompareString") { call in
             let a = try GuestText.ansiBytes(call.kernel, call.arg(0)) ?? [], b = try GuestText.ansiBytes(call.kernel, call.arg(1)) ?? []
             let insensitive = try call.arg(2) & 0xFF != 0
             return signed(compare(a, b, fold: insensitive ? GuestText.upcaseAnsi : { $0 }))
         }
-        t["RtlEqualUnicodeString"] = { call in
+        t.ntoskrnl("RtlEqualUnicodeString") { call in
             let a = try GuestText.unicodeUnits(call.kernel, call.arg(0)) ?? [], b = try GuestText.unicodeUnits(call.kernel, call.arg(1)) ?? []
             let insensitive = try call.arg(2) & 0xFF != 0
             return a.count == b.count && compare(a, b, fold: insensitive ? GuestText.upcase : { $0 }) == 0 ? 1 : 0
         }
-        t["RtlEqualString"] = { call in
+        t.ntoskrnl("RtlEqualString") { call in
             let a = try GuestText.ansiBytes(call.kernel, call.arg(0)) ?? [], b = try GuestText.ansiBytes(call.kernel, call.arg(1)) ?? []
             let insensitive = try call.arg(2) & 0xFF != 0
             return a.count == b.count && compare(a, b, fold: insensitive ? GuestText.upcaseAnsi : { $0 }) == 0 ? 1 : 0
         }
-        t["RtlPrefixUnicodeString"] = { try prefixUnicode($0) }
-        t["RtlPrefixString"] = { try prefixAnsi($0) }
-        t["RtlAppendUnicodeToString"] = StatusHandlers.wrap { call in
+        t.ntoskrnl("RtlPrefixUnicodeString") { try prefixUnicode($0) }
+        t.ntoskrnl("RtlPrefixString") { try prefixAnsi($0) }
+        t.ntoskrnl("RtlAppendUnicodeToString", StatusHandlers.wrap { call in
             let source = try call.arg(1)
             let units = source == 0 ? [] : try GuestText.wideZ(call.kernel, source, max: 0x7FFF)
             return try appendUnicode(call.kernel, call.arg(0), units)
-        }
-        t["RtlAppendUnicodeStringToString"] = StatusHandlers.wrap { call in
+        })
+        t.ntoskrnl("RtlAppendUnicodeStringToString", StatusHandlers.wrap { call in
             try appendUnicode(call.kernel, call.arg(0), try GuestText.unicodeUnits(call.kernel, call.arg(1)) ?? [])
-        }
-        t["RtlAppendStringToString"] = StatusHandlers.wrap { call in
+        })
+        t.ntoskrnl("RtlAppendStringToString", StatusHandlers.wrap { call in
             let kernel = call.kernel, destination = try call.arg(0)
             let bytes = try GuestText.ansiBytes(kernel, call.arg(1)) ?? []
             guard !bytes.isEmpty else { return NTStatus.success }
@@ -89,16 +89,16 @@ enum StringsArea {
             try kernel.writeBytes(buffer &+ UInt64(length), bytes)
             try GuestText.setLength(kernel, destination, length + bytes.count)
             return NTStatus.success
-        }
-        t["RtlUpcaseUnicodeString"] = StatusHandlers.wrap { try convertCase($0, GuestText.upcase) }
-        t["RtlDowncaseUnicodeString"] = StatusHandlers.wrap { try convertCase($0, GuestText.downcase) }
-        t["RtlUpcaseUnicodeChar"] = { call in UInt64(GuestText.upcase(UInt16(truncatingIfNeeded: try call.arg(0)))) }
-        t["RtlDowncaseUnicodeChar"] = { call in UInt64(GuestText.downcase(UInt16(truncatingIfNeeded: try call.arg(0)))) }
-        t["RtlUpperChar"] = { call in
+        })
+        t.ntoskrnl("RtlUpcaseUnicodeString", StatusHandlers.wrap { try convertCase($0, GuestText.upcase) })
+        t.ntoskrnl("RtlDowncaseUnicodeString", StatusHandlers.wrap { try convertCase($0, GuestText.downcase) })
+        t.ntoskrnl("RtlUpcaseUnicodeChar") { call in UInt64(GuestText.upcase(UInt16(truncatingIfNeeded: try call.arg(0)))) }
+        t.ntoskrnl("RtlDowncaseUnicodeChar") { call in UInt64(GuestText.downcase(UInt16(truncatingIfNeeded: try call.arg(0)))) }
+        t.ntoskrnl("RtlUpperChar") { call in
             let byte = UInt8(truncatingIfNeeded: try call.arg(0))
             return UInt64(GuestText.unicodeToAnsi(GuestText.upcase(GuestText.ansiToUnicode(byte))) ?? byte)
         }
-        t["RtlUpperString"] = { call in
+        t.ntoskrnl("RtlUpperString") { call in
             let kernel = call.kernel, destination = try call.arg(0)
             let bytes = try GuestText.ansiBytes(kernel, call.arg(1)) ?? []
             let (_, maximum, buffer) = try GuestText.header(kernel, destination)
@@ -107,21 +107,21 @@ enum StringsArea {
             try GuestText.setLength(kernel, destination, count)
             return 0
         }
-        t["RtlUnicodeStringToInteger"] = StatusHandlers.wrap { call in
+        t.ntoskrnl("RtlUnicodeStringToInteger", StatusHandlers.wrap { call in
             let units = try GuestText.unicodeUnits(call.kernel, call.arg(0)) ?? []
             return try parseInteger(call, units.map { UInt32($0) }, base: call.arg32(1), out: call.arg(2))
-        }
-        t["RtlCharToInteger"] = StatusHandlers.wrap { call in
+        })
+        t.ntoskrnl("RtlCharToInteger", StatusHandlers.wrap { call in
             let bytes = try GuestText.bytesZ(call.kernel, call.arg(0), max: 0x1000)
             return try parseInteger(call, bytes.map { UInt32($0) }, base: call.arg32(1), out: call.arg(2))
-        }
-        t["RtlIntegerToUnicodeString"] = StatusHandlers.wrap { call in
+        })
+        t.ntoskrnl("RtlIntegerToUnicodeString", StatusHandlers.wrap { call in
             try integerToUnicode(call, value: UInt64(try call.arg32(0)), base: call.arg32(1), destination: call.arg(2))
-        }
-        t["RtlInt64ToUnicodeString"] = StatusHandlers.wrap { call in
+        })
+        t.ntoskrnl("RtlInt64ToUnicodeString", StatusHandlers.wrap { call in
             try integerToUnicode(call, value: call.arg(0), base: call.arg32(1), destination: call.arg(2))
-        }
-        t["RtlIntegerToChar"] = StatusHandlers.wrap { call in
+        })
+        t.ntoskrnl("RtlIntegerToChar", StatusHandlers.wrap { call in
             // RtlIntegerToChar(Value, Base, OutputLength, String): NUL only when there is room.
             guard let digits = digits(UInt64(try call.arg32(0)), base: try call.arg32(1)) else { return NTStatus.invalidParameter }
             let room = Int(Int32(bitPattern: try call.arg32(2)))
@@ -129,9 +129,9 @@ enum StringsArea {
             guard digits.count <= length else { return NTStatus.bufferOverflow }
             try call.kernel.writeBytes(call.arg(3), digits + (digits.count < length ? [0] : []))
             return NTStatus.success
-        }
-        t["RtlDuplicateUnicodeString"] = StatusHandlers.wrap { try duplicate($0) }
-        t["RtlHashUnicodeString"] = StatusHandlers.wrap { call in
+        })
+        t.ntoskrnl("RtlDuplicateUnicodeString", StatusHandlers.wrap { try duplicate($0) })
+        t.ntoskrnl("RtlHashUnicodeString", StatusHandlers.wrap { call in
             let string = try call.arg(0), insensitive = try call.arg(1) & 0xFF != 0
             let algorithm = try call.arg32(2), out = try call.arg(3)
             guard string != 0, out != 0, algorithm <= 1 else { return NTStatus.invalidParameter }
@@ -141,8 +141,8 @@ enum StringsArea {
             }
             try call.kernel.writeU32(out, hash)
             return NTStatus.success
-        }
-        t["RtlMultiByteToUnicodeN"] = StatusHandlers.wrap { call in
+        })
+        t.ntoskrnl("RtlMultiByteToUnicodeN", StatusHandlers.wrap { call in
             // (UnicodeString, MaxBytesInUnicodeString, BytesInUnicodeString, MultiByteString, BytesInMultiByteString)
             let kernel = call.kernel
             let maxBytes = Int(try call.arg32(1)), count = min(Int(try call.arg32(4)), maxBytes / 2)
@@ -150,8 +150,8 @@ enum StringsArea {
             if !units.isEmpty { try kernel.writeBytes(call.arg(0), GuestText.bytes(units)) }
             if try call.arg(2) != 0 { try kernel.writeU32(call.arg(2), UInt32(units.count * 2)) }
             return NTStatus.success
-        }
-        t["RtlUnicodeToMultiByteN"] = StatusHandlers.wrap { call in
+        })
+        t.ntoskrnl("RtlUnicodeToMultiByteN", StatusHandlers.wrap { call in
             // (MultiByteString, MaxBytesInMultiByteString, BytesInMultiByteString, UnicodeString, BytesInUnicodeString)
             let kernel = call.kernel
             let count = min(Int(try call.arg32(4)) / 2, Int(try call.arg32(1)))
@@ -159,22 +159,22 @@ enum StringsArea {
             if !bytes.isEmpty { try kernel.writeBytes(call.arg(0), bytes) }
             if try call.arg(2) != 0 { try kernel.writeU32(call.arg(2), UInt32(bytes.count)) }
             return NTStatus.success
-        }
-        t["RtlUnicodeToMultiByteSize"] = StatusHandlers.wrap { call in
+        })
+        t.ntoskrnl("RtlUnicodeToMultiByteSize", StatusHandlers.wrap { call in
             try call.kernel.writeU32(call.arg(0), try call.arg32(2) / 2)
             return NTStatus.success
-        }
-        t["RtlMultiByteToUnicodeSize"] = StatusHandlers.wrap { call in
+        })
+        t.ntoskrnl("RtlMultiByteToUnicodeSize", StatusHandlers.wrap { call in
             try call.kernel.writeU32(call.arg(0), try call.arg32(2) &* 2)
             return NTStatus.success
-        }
-        t["RtlxAnsiStringToUnicodeSize"] = { call in UInt64((Int(try call.kernel.readU16(call.arg(0))) + 1) * 2) }
-        t["RtlxOemStringToUnicodeSize"] = { call in UInt64((Int(try call.kernel.readU16(call.arg(0))) + 1) * 2) }
-        t["RtlxUnicodeStringToAnsiSize"] = { call in UInt64(Int(try call.kernel.readU16(call.arg(0))) / 2 + 1) }
-        t["RtlxUnicodeStringToOemSize"] = { call in UInt64(Int(try call.kernel.readU16(call.arg(0))) / 2 + 1) }
-        t["RtlUnicodeToUTF8N"] = StatusHandlers.wrap { try unicodeToUTF8($0) }
-        t["RtlUTF8ToUnicodeN"] = StatusHandlers.wrap { try utf8ToUnicode($0) }
-        t["FsRtlIsNameInExpression"] = { call in
+        })
+        t.ntoskrnl("RtlxAnsiStringToUnicodeSize") { call in UInt64((Int(try call.kernel.readU16(call.arg(0))) + 1) * 2) }
+        t.ntoskrnl("RtlxOemStringToUnicodeSize") { call in UInt64((Int(try call.kernel.readU16(call.arg(0))) + 1) * 2) }
+        t.ntoskrnl("RtlxUnicodeStringToAnsiSize") { call in UInt64(Int(try call.kernel.readU16(call.arg(0))) / 2 + 1) }
+        t.ntoskrnl("RtlxUnicodeStringToOemSize") { call in UInt64(Int(try call.kernel.readU16(call.arg(0))) / 2 + 1) }
+        t.ntoskrnl("RtlUnicodeToUTF8N", StatusHandlers.wrap { try unicodeToUTF8($0) })
+        t.ntoskrnl("RtlUTF8ToUnicodeN", StatusHandlers.wrap { try utf8ToUnicode($0) })
+        t.ntoskrnl("FsRtlIsNameInExpression") { call in
             let expression = try GuestText.unicodeUnits(call.kernel, call.arg(0)) ?? []
             var name = try GuestText.unicodeUnits(call.kernel, call.arg(1)) ?? []
             if try call.arg(2) & 0xFF != 0 { name = name.map(GuestText.upcase) } // the caller passes Expression upper-cased
@@ -182,36 +182,36 @@ enum StringsArea {
             call.note("\(GuestText.string(expression)) ~ \(GuestText.string(name)): \(result)")
             return result ? 1 : 0
         }
-        t["FsRtlDoesNameContainWildCards"] = { call in
+        t.ntoskrnl("FsRtlDoesNameContainWildCards") { call in
             Wildcard.containsWildcards(try GuestText.unicodeUnits(call.kernel, call.arg(0)) ?? []) ? 1 : 0
         }
-        t["RtlStringFromGUID"] = StatusHandlers.wrap { call in
+        t.ntoskrnl("RtlStringFromGUID", StatusHandlers.wrap { call in
             let bytes = try call.kernel.readBytes(call.arg(0), count: 16)
             return try allocateUnicode(call.kernel, call.arg(1), Array(guidString(bytes).utf16), terminate: true)
-        }
-        t["RtlGUIDFromString"] = StatusHandlers.wrap { call in
+        })
+        t.ntoskrnl("RtlGUIDFromString", StatusHandlers.wrap { call in
             let units = try GuestText.unicodeUnits(call.kernel, call.arg(0)) ?? []
             guard let bytes = parseGUID(GuestText.string(units)) else { return NTStatus.invalidParameter }
             try call.kernel.writeBytes(call.arg(1), bytes)
             return NTStatus.success
-        }
-        t["RtlZeroMemory"] = { call in
+        })
+        t.ntoskrnl("RtlZeroMemory") { call in
             try CRTArea.fill(call.kernel, call.arg(0), count: Int(min(try call.arg(1), UInt64(CRTArea.maxLength))), pattern: [0])
             return 0
         }
-        t["RtlSecureZeroMemory"] = { call in
+        t.ntoskrnl("RtlSecureZeroMemory") { call in
             try CRTArea.fill(call.kernel, call.arg(0), count: Int(min(try call.arg(1), UInt64(CRTArea.maxLength))), pattern: [0])
             return try call.arg(0)
         }
-        t["RtlFillMemory"] = { call in
+        t.ntoskrnl("RtlFillMemory") { call in
             try CRTArea.fill(call.kernel, call.arg(0), count: Int(min(try call.arg(1), UInt64(CRTArea.maxLength))),
                              pattern: [UInt8(truncatingIfNeeded: try call.arg(2))])
             return 0
         }
-        t["RtlMoveMemory"] = { try CRTArea.copy($0) }
-        t["RtlCopyMemory"] = { try CRTArea.copy($0) }
-        t["RtlCopyMemoryNonTemporal"] = { try CRTArea.copy($0) }
-        t["RtlFillMemoryUlong"] = { call in
+        t.ntoskrnl("RtlMoveMemory") { try CRTArea.copy($0) }
+        t.ntoskrnl("RtlCopyMemory") { try CRTArea.copy($0) }
+        t.ntoskrnl("RtlCopyMemoryNonTemporal") { try CRTArea.copy($0) }
+        t.ntoskrnl("RtlFillMemoryUlong") { call in
             // (Destination, Length, Pattern): whole ULONGs only.
             let count = Int(min(try call.arg(1), UInt64(CRTArea.maxLength))) / 4
             let pattern = try call.arg32(2)
@@ -219,7 +219,7 @@ enum StringsArea {
             try CRTArea.fill(call.kernel, call.arg(0), count: count * 4, pattern: bytes)
             return 0
         }
-        t["RtlCompareMemoryUlong"] = { call in
+        t.ntoskrnl("RtlCompareMemoryUlong") { call in
             // (Source, Length, Pattern) → bytes matching, in whole ULONGs.
             let count = Int(min(try call.arg(1), UInt64(CRTArea.maxLength))) / 4
             let pattern = try call.arg32(2)
@@ -233,7 +233,7 @@ enum StringsArea {
             }
             return UInt64(matched * 4)
         }
-        return t
+        return t.exports
     }
 
     // MARK: Helpers

@@ -35,11 +35,11 @@ extension SynchronizationArea {
         kernel.state(SynchronizationState.self) { SynchronizationState() }
     }
 
-    static let lockHandlers: [String: KernelHandler] = irqlHandlers
-        .merging(spinLockHandlers) { first, _ in first }
-        .merging(mutexHandlers) { first, _ in first }
-        .merging(resourceHandlers) { first, _ in first }
-        .merging(pushLockHandlers) { first, _ in first }
+    static let lockHandlers: [KernelExport] = irqlHandlers
+         + spinLockHandlers
+         + mutexHandlers
+         + resourceHandlers
+         + pushLockHandlers
 
     // MARK: IRQL and regions
 
@@ -91,46 +91,46 @@ extension SynchronizationArea {
         }
     }
 
-    static let irqlHandlers: [String: KernelHandler] = [
-        "KeGetCurrentIrql": { call in UInt64(currentIrql(call.kernel)) },
-        "KfRaiseIrql": { call in UInt64(try raise(call, to: UInt8(truncatingIfNeeded: call.arg(0)))) },
-        "KeRaiseIrql": { call in
+    static let irqlHandlers: [KernelExport] = [
+        .ntoskrnl("KeGetCurrentIrql") { call in UInt64(currentIrql(call.kernel)) },
+        .ntoskrnl("KfRaiseIrql") { call in UInt64(try raise(call, to: UInt8(truncatingIfNeeded: call.arg(0)))) },
+        .ntoskrnl("KeRaiseIrql") { call in
             let old = try raise(call, to: UInt8(truncatingIfNeeded: call.arg(0)))
             let out = try call.arg(1)
             if out != 0 { try call.kernel.writeU8(out, old) }
             return 0
         },
-        "KeRaiseIrqlToDpcLevel": { call in UInt64(try raise(call, to: dispatchLevel)) },
-        "KeRaiseIrqlToSynchLevel": { call in UInt64(try raise(call, to: 12)) },
-        "KeLowerIrql": { call in
+        .ntoskrnl("KeRaiseIrqlToDpcLevel") { call in UInt64(try raise(call, to: dispatchLevel)) },
+        .ntoskrnl("KeRaiseIrqlToSynchLevel") { call in UInt64(try raise(call, to: 12)) },
+        .ntoskrnl("KeLowerIrql") { call in
             try lower(call, to: UInt8(truncatingIfNeeded: call.arg(0)))
             return 0
         },
-        "KfLowerIrql": { call in
+        .ntoskrnl("KfLowerIrql") { call in
             try lower(call, to: UInt8(truncatingIfNeeded: call.arg(0)))
             return 0
         },
-        "KeEnterCriticalRegion": { call in
+        .ntoskrnl("KeEnterCriticalRegion") { call in
             enterCriticalRegion(call)
             return 0
         },
-        "KeLeaveCriticalRegion": { call in
+        .ntoskrnl("KeLeaveCriticalRegion") { call in
             leaveCriticalRegion(call)
             return 0
         },
-        "KeEnterGuardedRegion": { call in
+        .ntoskrnl("KeEnterGuardedRegion") { call in
             syncState(call.kernel).guardedRegion += 1
             return 0
         },
-        "KeLeaveGuardedRegion": { call in
+        .ntoskrnl("KeLeaveGuardedRegion") { call in
             leaveGuardedRegion(call)
             return 0
         },
-        "KeAreApcsDisabled": { call in
+        .ntoskrnl("KeAreApcsDisabled") { call in
             let state = syncState(call.kernel)
             return state.criticalRegion > 0 || state.guardedRegion > 0 || currentIrql(call.kernel) >= apcLevel ? 1 : 0
         },
-        "KeAreAllApcsDisabled": { call in
+        .ntoskrnl("KeAreAllApcsDisabled") { call in
             syncState(call.kernel).guardedRegion > 0 || currentIrql(call.kernel) >= apcLevel ? 1 : 0
         },
     ]
@@ -161,57 +161,57 @@ extension SynchronizationArea {
         if currentIrql(call.kernel) < dispatchLevel { call.note("called below DISPATCH_LEVEL") }
     }
 
-    static let spinLockHandlers: [String: KernelHandler] = [
-        "KeInitializeSpinLock": { call in
+    static let spinLockHandlers: [KernelExport] = [
+        .ntoskrnl("KeInitializeSpinLock") { call in
             try call.kernel.writeU64(call.arg(0), 0)
             return 0
         },
-        "KeAcquireSpinLockRaiseToDpc": { try acquireRaising($0) },
-        "KfAcquireSpinLock": { try acquireRaising($0) },
-        "KeAcquireSpinLockForDpc": { try acquireRaising($0) },
-        "KeAcquireSpinLock": { call in
+        .ntoskrnl("KeAcquireSpinLockRaiseToDpc") { try acquireRaising($0) },
+        .ntoskrnl("KfAcquireSpinLock") { try acquireRaising($0) },
+        .ntoskrnl("KeAcquireSpinLockForDpc") { try acquireRaising($0) },
+        .ntoskrnl("KeAcquireSpinLock") { call in
             // x86 form: KeAcquireSpinLock(SpinLock, OldIrql*).
             let old = try acquireRaising(call)
             let out = try call.arg(1)
             if out != 0 { try call.kernel.writeU8(out, UInt8(truncatingIfNeeded: old)) }
             return 0
         },
-        "KeReleaseSpinLock": { try releaseLowering($0) },
-        "KfReleaseSpinLock": { try releaseLowering($0) },
-        "KeReleaseSpinLockForDpc": { try releaseLowering($0) },
-        "KeAcquireSpinLockAtDpcLevel": { call in
+        .ntoskrnl("KeReleaseSpinLock") { try releaseLowering($0) },
+        .ntoskrnl("KfReleaseSpinLock") { try releaseLowering($0) },
+        .ntoskrnl("KeReleaseSpinLockForDpc") { try releaseLowering($0) },
+        .ntoskrnl("KeAcquireSpinLockAtDpcLevel") { call in
             noteBelowDispatch(call)
             try acquireSpinLock(call, call.arg(0))
             return 0
         },
-        "KefAcquireSpinLockAtDpcLevel": { call in
+        .ntoskrnl("KefAcquireSpinLockAtDpcLevel") { call in
             noteBelowDispatch(call)
             try acquireSpinLock(call, call.arg(0))
             return 0
         },
-        "KeReleaseSpinLockFromDpcLevel": { call in
+        .ntoskrnl("KeReleaseSpinLockFromDpcLevel") { call in
             try releaseSpinLock(call, call.arg(0))
             return 0
         },
-        "KefReleaseSpinLockFromDpcLevel": { call in
+        .ntoskrnl("KefReleaseSpinLockFromDpcLevel") { call in
             try releaseSpinLock(call, call.arg(0))
             return 0
         },
-        "KeTryToAcquireSpinLockAtDpcLevel": { call in
+        .ntoskrnl("KeTryToAcquireSpinLockAtDpcLevel") { call in
             let lock = try call.arg(0)
             guard try call.kernel.readU64(lock) == 0 else { return 0 }
             try acquireSpinLock(call, lock)
             return 1
         },
         // TRUE when the lock is free.
-        "KeTestSpinLock": { call in try call.kernel.readU64(call.arg(0)) == 0 ? 1 : 0 },
-        "KeAcquireInStackQueuedSpinLock": { try acquireQueued($0, raise: true) },
-        "KeAcquireInStackQueuedSpinLockForDpc": { try acquireQueued($0, raise: true) },
-        "KeAcquireInStackQueuedSpinLockAtDpcLevel": { try acquireQueued($0, raise: false) },
-        "KeReleaseInStackQueuedSpinLock": { try releaseQueued($0, lower: true) },
-        "KeReleaseInStackQueuedSpinLockForDpc": { try releaseQueued($0, lower: true) },
-        "KeReleaseInStackQueuedSpinLockFromDpcLevel": { try releaseQueued($0, lower: false) },
-        "KeAcquireQueuedSpinLock": { call in
+        .ntoskrnl("KeTestSpinLock") { call in try call.kernel.readU64(call.arg(0)) == 0 ? 1 : 0 },
+        .ntoskrnl("KeAcquireInStackQueuedSpinLock") { try acquireQueued($0, raise: true) },
+        .ntoskrnl("KeAcquireInStackQueuedSpinLockForDpc") { try acquireQueued($0, raise: true) },
+        .ntoskrnl("KeAcquireInStackQueuedSpinLockAtDpcLevel") { try acquireQueued($0, raise: false) },
+        .ntoskrnl("KeReleaseInStackQueuedSpinLock") { try releaseQueued($0, lower: true) },
+        .ntoskrnl("KeReleaseInStackQueuedSpinLockForDpc") { try releaseQueued($0, lower: true) },
+        .ntoskrnl("KeReleaseInStackQueuedSpinLockFromDpcLevel") { try releaseQueued($0, lower: false) },
+        .ntoskrnl("KeAcquireQueuedSpinLock") { call in
             let number = try call.arg(0)
             let old = try raise(call, to: dispatchLevel)
             guard syncState(call.kernel).queuedLocks.insert(number).inserted else {
@@ -219,61 +219,61 @@ extension SynchronizationArea {
             }
             return UInt64(old)
         },
-        "KeReleaseQueuedSpinLock": { call in
+        .ntoskrnl("KeReleaseQueuedSpinLock") { call in
             syncState(call.kernel).queuedLocks.remove(try call.arg(0))
             try lower(call, to: UInt8(truncatingIfNeeded: call.arg(1)))
             return 0
         },
         // Executive spin locks (EX_SPIN_LOCK, a LONG): bit 31 exclusive, low bits the share count.
-        "ExAcquireSpinLockExclusive": { call in
+        .ntoskrnl("ExAcquireSpinLockExclusive") { call in
             let old = try raise(call, to: dispatchLevel)
             try acquireExSpinLock(call, exclusive: true)
             return UInt64(old)
         },
-        "ExAcquireSpinLockExclusiveAtDpcLevel": { call in
+        .ntoskrnl("ExAcquireSpinLockExclusiveAtDpcLevel") { call in
             try acquireExSpinLock(call, exclusive: true)
             return 0
         },
-        "ExAcquireSpinLockShared": { call in
+        .ntoskrnl("ExAcquireSpinLockShared") { call in
             let old = try raise(call, to: dispatchLevel)
             try acquireExSpinLock(call, exclusive: false)
             return UInt64(old)
         },
-        "ExAcquireSpinLockSharedAtDpcLevel": { call in
+        .ntoskrnl("ExAcquireSpinLockSharedAtDpcLevel") { call in
             try acquireExSpinLock(call, exclusive: false)
             return 0
         },
-        "ExReleaseSpinLockExclusive": { call in
+        .ntoskrnl("ExReleaseSpinLockExclusive") { call in
             try releaseExSpinLock(call, exclusive: true)
             try lower(call, to: UInt8(truncatingIfNeeded: call.arg(1)))
             return 0
         },
-        "ExReleaseSpinLockExclusiveFromDpcLevel": { call in
+        .ntoskrnl("ExReleaseSpinLockExclusiveFromDpcLevel") { call in
             try releaseExSpinLock(call, exclusive: true)
             return 0
         },
-        "ExReleaseSpinLockShared": { call in
+        .ntoskrnl("ExReleaseSpinLockShared") { call in
             try releaseExSpinLock(call, exclusive: false)
             try lower(call, to: UInt8(truncatingIfNeeded: call.arg(1)))
             return 0
         },
-        "ExReleaseSpinLockSharedFromDpcLevel": { call in
+        .ntoskrnl("ExReleaseSpinLockSharedFromDpcLevel") { call in
             try releaseExSpinLock(call, exclusive: false)
             return 0
         },
-        "ExTryConvertSharedSpinLockExclusive": { call in
+        .ntoskrnl("ExTryConvertSharedSpinLockExclusive") { call in
             let lock = try call.arg(0)
             guard try call.kernel.readU32(lock) == 1 else { return 0 }
             try call.kernel.writeU32(lock, 0x8000_0000)
             return 1
         },
-        "ExTryAcquireSpinLockExclusiveAtDpcLevel": { call in
+        .ntoskrnl("ExTryAcquireSpinLockExclusiveAtDpcLevel") { call in
             let lock = try call.arg(0)
             guard try call.kernel.readU32(lock) == 0 else { return 0 }
             try call.kernel.writeU32(lock, 0x8000_0000)
             return 1
         },
-        "ExTryAcquireSpinLockSharedAtDpcLevel": { call in
+        .ntoskrnl("ExTryAcquireSpinLockSharedAtDpcLevel") { call in
             let lock = try call.arg(0), value = try call.kernel.readU32(lock)
             guard value & 0x8000_0000 == 0, value < 0x7FFF_FFFF else { return 0 }
             try call.kernel.writeU32(lock, value + 1)
@@ -396,20 +396,20 @@ extension SynchronizationArea {
         try kernel.writeU32(mutex &+ UInt64(F.count), count | F.lockBit)
     }
 
-    static let mutexHandlers: [String: KernelHandler] = [
-        "ExInitializeFastMutex": { call in
+    static let mutexHandlers: [KernelExport] = [
+        .ntoskrnl("ExInitializeFastMutex") { call in
             try initializeFastMutex(call.kernel, call.arg(0), gate: false)
             return 0
         },
         // ExAcquireFastMutex raises to APC_LEVEL and keeps the old IRQL in the mutex.
-        "ExAcquireFastMutex": { call in
+        .ntoskrnl("ExAcquireFastMutex") { call in
             let mutex = try call.arg(0)
             let old = try raise(call, to: apcLevel)
             _ = try acquireFastMutex(call, mutex, kind: "fast mutex", wait: true)
             try call.kernel.writeU32(mutex &+ UInt64(Layout.Dispatcher.FastMutex.oldIrql), UInt32(old))
             return 0
         },
-        "ExTryToAcquireFastMutex": { call in
+        .ntoskrnl("ExTryToAcquireFastMutex") { call in
             let mutex = try call.arg(0)
             let current = currentIrql(call.kernel)
             guard try acquireFastMutex(call, mutex, kind: "fast mutex", wait: false) else { return 0 }
@@ -417,48 +417,48 @@ extension SynchronizationArea {
             try call.kernel.writeU32(mutex &+ UInt64(Layout.Dispatcher.FastMutex.oldIrql), UInt32(current))
             return 1
         },
-        "ExReleaseFastMutex": { call in
+        .ntoskrnl("ExReleaseFastMutex") { call in
             let mutex = try call.arg(0)
             try releaseFastMutex(call, mutex, kind: "fast mutex")
             let old = try call.kernel.readU32(mutex &+ UInt64(Layout.Dispatcher.FastMutex.oldIrql))
             try lower(call, to: UInt8(truncatingIfNeeded: old))
             return 0
         },
-        "ExAcquireFastMutexUnsafe": { call in
+        .ntoskrnl("ExAcquireFastMutexUnsafe") { call in
             _ = try acquireFastMutex(call, call.arg(0), kind: "fast mutex", wait: true)
             return 0
         },
-        "ExReleaseFastMutexUnsafe": { call in
+        .ntoskrnl("ExReleaseFastMutexUnsafe") { call in
             try releaseFastMutex(call, call.arg(0), kind: "fast mutex")
             return 0
         },
-        "KeInitializeGuardedMutex": { call in
+        .ntoskrnl("KeInitializeGuardedMutex") { call in
             try initializeFastMutex(call.kernel, call.arg(0), gate: true)
             return 0
         },
         // Guarded mutexes enter a guarded region instead of raising IRQL.
-        "KeAcquireGuardedMutex": { call in
+        .ntoskrnl("KeAcquireGuardedMutex") { call in
             let mutex = try call.arg(0)
             syncState(call.kernel).guardedRegion += 1
             _ = try acquireFastMutex(call, mutex, kind: "guarded mutex", wait: true)
             return 0
         },
-        "KeTryToAcquireGuardedMutex": { call in
+        .ntoskrnl("KeTryToAcquireGuardedMutex") { call in
             let mutex = try call.arg(0)
             guard try acquireFastMutex(call, mutex, kind: "guarded mutex", wait: false) else { return 0 }
             syncState(call.kernel).guardedRegion += 1
             return 1
         },
-        "KeReleaseGuardedMutex": { call in
+        .ntoskrnl("KeReleaseGuardedMutex") { call in
             try releaseFastMutex(call, call.arg(0), kind: "guarded mutex")
             leaveGuardedRegion(call)
             return 0
         },
-        "KeAcquireGuardedMutexUnsafe": { call in
+        .ntoskrnl("KeAcquireGuardedMutexUnsafe") { call in
             _ = try acquireFastMutex(call, call.arg(0), kind: "guarded mutex", wait: true)
             return 0
         },
-        "KeReleaseGuardedMutexUnsafe": { call in
+        .ntoskrnl("KeReleaseGuardedMutexUnsafe") { call in
             try releaseFastMutex(call, call.arg(0), kind: "guarded mutex")
             return 0
         },
@@ -542,10 +542,10 @@ extension SynchronizationArea {
         try store(call, address, value)
     }
 
-    static let resourceHandlers: [String: KernelHandler] = [
-        "ExInitializeResourceLite": { try initializeResource($0) },
-        "ExReinitializeResourceLite": { try initializeResource($0) },
-        "ExDeleteResourceLite": { call in
+    static let resourceHandlers: [KernelExport] = [
+        .ntoskrnl("ExInitializeResourceLite") { try initializeResource($0) },
+        .ntoskrnl("ExReinitializeResourceLite") { try initializeResource($0) },
+        .ntoskrnl("ExDeleteResourceLite") { call in
             let address = try call.arg(0)
             if let value = syncState(call.kernel).resources.removeValue(forKey: address),
                value.exclusiveCount > 0 || value.shared.values.contains(where: { $0 > 0 }) {
@@ -553,33 +553,33 @@ extension SynchronizationArea {
             }
             return UInt64(NTStatus.success)
         },
-        "ExAcquireResourceExclusiveLite": { call in
+        .ntoskrnl("ExAcquireResourceExclusiveLite") { call in
             try acquireExclusive(call, call.arg(0), wait: call.arg(1) & 0xFF != 0) ? 1 : 0
         },
-        "ExTryToAcquireResourceExclusiveLite": { call in try acquireExclusive(call, call.arg(0), wait: false) ? 1 : 0 },
-        "ExAcquireResourceSharedLite": { call in try acquireShared(call, call.arg(0), wait: call.arg(1) & 0xFF != 0) ? 1 : 0 },
-        "ExAcquireSharedStarveExclusive": { call in try acquireShared(call, call.arg(0), wait: call.arg(1) & 0xFF != 0) ? 1 : 0 },
-        "ExAcquireSharedWaitForExclusive": { call in try acquireShared(call, call.arg(0), wait: call.arg(1) & 0xFF != 0) ? 1 : 0 },
-        "ExReleaseResourceLite": { call in
+        .ntoskrnl("ExTryToAcquireResourceExclusiveLite") { call in try acquireExclusive(call, call.arg(0), wait: false) ? 1 : 0 },
+        .ntoskrnl("ExAcquireResourceSharedLite") { call in try acquireShared(call, call.arg(0), wait: call.arg(1) & 0xFF != 0) ? 1 : 0 },
+        .ntoskrnl("ExAcquireSharedStarveExclusive") { call in try acquireShared(call, call.arg(0), wait: call.arg(1) & 0xFF != 0) ? 1 : 0 },
+        .ntoskrnl("ExAcquireSharedWaitForExclusive") { call in try acquireShared(call, call.arg(0), wait: call.arg(1) & 0xFF != 0) ? 1 : 0 },
+        .ntoskrnl("ExReleaseResourceLite") { call in
             try releaseResource(call, call.arg(0), thread: currentThread(call.kernel))
             return 0
         },
-        "ExReleaseResourceForThreadLite": { call in
+        .ntoskrnl("ExReleaseResourceForThreadLite") { call in
             try releaseResource(call, call.arg(0), thread: call.arg(1))
             return 0
         },
-        "ExIsResourceAcquiredExclusiveLite": { call in
+        .ntoskrnl("ExIsResourceAcquiredExclusiveLite") { call in
             let value = syncState(call.kernel).resources[try call.arg(0)] ?? .init()
             return value.exclusiveCount > 0 && value.exclusiveOwner == currentThread(call.kernel) ? 1 : 0
         },
         // The number of times the current thread holds the resource (shared or exclusive).
-        "ExIsResourceAcquiredSharedLite": { call in
+        .ntoskrnl("ExIsResourceAcquiredSharedLite") { call in
             let value = syncState(call.kernel).resources[try call.arg(0)] ?? .init()
             let thread = currentThread(call.kernel)
             if value.exclusiveCount > 0 { return value.exclusiveOwner == thread ? UInt64(value.exclusiveCount) : 0 }
             return UInt64(value.shared[thread] ?? 0)
         },
-        "ExConvertExclusiveToSharedLite": { call in
+        .ntoskrnl("ExConvertExclusiveToSharedLite") { call in
             let address = try call.arg(0)
             var value = resource(call, address)
             guard value.exclusiveCount > 0 else { return 0 }
@@ -589,25 +589,25 @@ extension SynchronizationArea {
             try store(call, address, value)
             return 0
         },
-        "ExGetExclusiveWaiterCount": { _ in 0 },
-        "ExGetSharedWaiterCount": { _ in 0 },
+        .ntoskrnl("ExGetExclusiveWaiterCount") { _ in 0 }.stub("one thread: nobody ever waits"),
+        .ntoskrnl("ExGetSharedWaiterCount") { _ in 0 }.stub("one thread: nobody ever waits"),
         // These return the current thread's Win32Thread: NULL for a system thread.
-        "ExEnterCriticalRegionAndAcquireResourceExclusive": { call in
+        .ntoskrnl("ExEnterCriticalRegionAndAcquireResourceExclusive") { call in
             enterCriticalRegion(call)
             _ = try acquireExclusive(call, call.arg(0), wait: true)
             return 0
         },
-        "ExEnterCriticalRegionAndAcquireResourceShared": { call in
+        .ntoskrnl("ExEnterCriticalRegionAndAcquireResourceShared") { call in
             enterCriticalRegion(call)
             _ = try acquireShared(call, call.arg(0), wait: true)
             return 0
         },
-        "ExEnterCriticalRegionAndAcquireSharedWaitForExclusive": { call in
+        .ntoskrnl("ExEnterCriticalRegionAndAcquireSharedWaitForExclusive") { call in
             enterCriticalRegion(call)
             _ = try acquireShared(call, call.arg(0), wait: true)
             return 0
         },
-        "ExReleaseResourceAndLeaveCriticalRegion": { call in
+        .ntoskrnl("ExReleaseResourceAndLeaveCriticalRegion") { call in
             try releaseResource(call, call.arg(0), thread: currentThread(call.kernel))
             leaveCriticalRegion(call)
             return 0
@@ -662,25 +662,25 @@ extension SynchronizationArea {
         return 0
     }
 
-    static let pushLockHandlers: [String: KernelHandler] = [
-        "ExInitializePushLock": { call in
+    static let pushLockHandlers: [KernelExport] = [
+        .ntoskrnl("ExInitializePushLock") { call in
             try call.kernel.writeU64(call.arg(0), 0)
             return 0
         },
-        "ExAcquirePushLockExclusiveEx": { call in _ = try acquirePushLock(call, exclusive: true); return 0 },
-        "ExfAcquirePushLockExclusive": { call in _ = try acquirePushLock(call, exclusive: true); return 0 },
-        "ExAcquirePushLockSharedEx": { call in _ = try acquirePushLock(call, exclusive: false); return 0 },
-        "ExfAcquirePushLockShared": { call in _ = try acquirePushLock(call, exclusive: false); return 0 },
-        "ExTryAcquirePushLockExclusiveEx": { call in try acquirePushLock(call, exclusive: true, wait: false) ? 1 : 0 },
-        "ExTryAcquirePushLockSharedEx": { call in try acquirePushLock(call, exclusive: false, wait: false) ? 1 : 0 },
-        "ExReleasePushLockExclusiveEx": { try releasePushLock($0, exclusive: true) },
-        "ExfReleasePushLockExclusive": { try releasePushLock($0, exclusive: true) },
-        "ExReleasePushLockSharedEx": { try releasePushLock($0, exclusive: false) },
-        "ExfReleasePushLockShared": { try releasePushLock($0, exclusive: false) },
-        "ExReleasePushLockEx": { try releasePushLock($0, exclusive: nil) },
-        "ExfReleasePushLock": { try releasePushLock($0, exclusive: nil) },
+        .ntoskrnl("ExAcquirePushLockExclusiveEx") { call in _ = try acquirePushLock(call, exclusive: true); return 0 },
+        .ntoskrnl("ExfAcquirePushLockExclusive") { call in _ = try acquirePushLock(call, exclusive: true); return 0 },
+        .ntoskrnl("ExAcquirePushLockSharedEx") { call in _ = try acquirePushLock(call, exclusive: false); return 0 },
+        .ntoskrnl("ExfAcquirePushLockShared") { call in _ = try acquirePushLock(call, exclusive: false); return 0 },
+        .ntoskrnl("ExTryAcquirePushLockExclusiveEx") { call in try acquirePushLock(call, exclusive: true, wait: false) ? 1 : 0 },
+        .ntoskrnl("ExTryAcquirePushLockSharedEx") { call in try acquirePushLock(call, exclusive: false, wait: false) ? 1 : 0 },
+        .ntoskrnl("ExReleasePushLockExclusiveEx") { try releasePushLock($0, exclusive: true) },
+        .ntoskrnl("ExfReleasePushLockExclusive") { try releasePushLock($0, exclusive: true) },
+        .ntoskrnl("ExReleasePushLockSharedEx") { try releasePushLock($0, exclusive: false) },
+        .ntoskrnl("ExfReleasePushLockShared") { try releasePushLock($0, exclusive: false) },
+        .ntoskrnl("ExReleasePushLockEx") { try releasePushLock($0, exclusive: nil) },
+        .ntoskrnl("ExfReleasePushLock") { try releasePushLock($0, exclusive: nil) },
         // Nobody waits on a push lock in a one-thread model.
-        "ExfUnblockPushLock": { _ in 0 },
-        "ExfTryToWakePushLock": { _ in 0 },
+        .ntoskrnl("ExfUnblockPushLock") { _ in 0 }.stub("one thread: nobody ever waits on a push lock"),
+        .ntoskrnl("ExfTryToWakePushLock") { _ in 0 }.stub("one thread: nobody ever waits on a push lock"),
     ]
 }

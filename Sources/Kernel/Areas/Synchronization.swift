@@ -18,45 +18,45 @@
 /// Locks (fast/guarded mutexes, ERESOURCE, push locks, spin locks) are in
 /// Synchronization+Locks.swift.
 enum SynchronizationArea {
-    static let handlers: [String: KernelHandler] = objectHandlers.merging(lockHandlers) { first, _ in first }
+    static let handlers: [KernelExport] = objectHandlers + lockHandlers
 
-    static let objectHandlers: [String: KernelHandler] = [
+    static let objectHandlers: [KernelExport] = [
         // Events
-        "KeInitializeEvent": { call in
+        .ntoskrnl("KeInitializeEvent") { call in
             try initializeEvent(call.kernel, call.arg(0), type: UInt8(truncatingIfNeeded: call.arg(1)),
                                 signalled: call.arg(2) & 0xFF != 0)
             return 0
         },
-        "KeSetEvent": { call in UInt64(UInt32(bitPattern: try setSignal(call.kernel, call.arg(0), 1))) },
-        "KeResetEvent": { call in UInt64(UInt32(bitPattern: try setSignal(call.kernel, call.arg(0), 0))) },
-        "KeClearEvent": { call in
+        .ntoskrnl("KeSetEvent") { call in UInt64(UInt32(bitPattern: try setSignal(call.kernel, call.arg(0), 1))) },
+        .ntoskrnl("KeResetEvent") { call in UInt64(UInt32(bitPattern: try setSignal(call.kernel, call.arg(0), 0))) },
+        .ntoskrnl("KeClearEvent") { call in
             _ = try setSignal(call.kernel, call.arg(0), 0)
             return 0
         },
-        "KeReadStateEvent": { call in UInt64(UInt32(bitPattern: try signalState(call.kernel, call.arg(0)))) },
+        .ntoskrnl("KeReadStateEvent") { call in UInt64(UInt32(bitPattern: try signalState(call.kernel, call.arg(0)))) },
         // Nothing waits in a one-thread model: the event is signalled and at once reset.
-        "KePulseEvent": { call in UInt64(UInt32(bitPattern: try setSignal(call.kernel, call.arg(0), 0))) },
-        "ZwCreateEvent": { try createEvent($0) },
-        "NtCreateEvent": { try createEvent($0) },
-        "ZwOpenEvent": { try openEvent($0) },
-        "NtOpenEvent": { try openEvent($0) },
-        "ZwSetEvent": { try eventByHandle($0, state: 1, previous: $0.arg(1)) },
-        "NtSetEvent": { try eventByHandle($0, state: 1, previous: $0.arg(1)) },
-        "ZwResetEvent": { try eventByHandle($0, state: 0, previous: $0.arg(1)) },
-        "NtResetEvent": { try eventByHandle($0, state: 0, previous: $0.arg(1)) },
-        "ZwClearEvent": { try eventByHandle($0, state: 0, previous: 0) },
-        "NtClearEvent": { try eventByHandle($0, state: 0, previous: 0) },
-        "ZwPulseEvent": { try eventByHandle($0, state: 0, previous: $0.arg(1)) },
-        "IoCreateNotificationEvent": { try ioCreateEvent($0, type: Layout.Dispatcher.Header.eventNotification) },
-        "IoCreateSynchronizationEvent": { try ioCreateEvent($0, type: Layout.Dispatcher.Header.eventSynchronization) },
+        .ntoskrnl("KePulseEvent") { call in UInt64(UInt32(bitPattern: try setSignal(call.kernel, call.arg(0), 0))) },
+        .ntoskrnl("ZwCreateEvent") { try createEvent($0) },
+        .ntoskrnl("NtCreateEvent") { try createEvent($0) },
+        .ntoskrnl("ZwOpenEvent") { try openEvent($0) },
+        .ntoskrnl("NtOpenEvent") { try openEvent($0) },
+        .ntoskrnl("ZwSetEvent") { try eventByHandle($0, state: 1, previous: $0.arg(1)) },
+        .ntoskrnl("NtSetEvent") { try eventByHandle($0, state: 1, previous: $0.arg(1)) },
+        .ntoskrnl("ZwResetEvent") { try eventByHandle($0, state: 0, previous: $0.arg(1)) },
+        .ntoskrnl("NtResetEvent") { try eventByHandle($0, state: 0, previous: $0.arg(1)) },
+        .ntoskrnl("ZwClearEvent") { try eventByHandle($0, state: 0, previous: 0) },
+        .ntoskrnl("NtClearEvent") { try eventByHandle($0, state: 0, previous: 0) },
+        .ntoskrnl("ZwPulseEvent") { try eventByHandle($0, state: 0, previous: $0.arg(1)) },
+        .ntoskrnl("IoCreateNotificationEvent") { try ioCreateEvent($0, type: Layout.Dispatcher.Header.eventNotification) },
+        .ntoskrnl("IoCreateSynchronizationEvent") { try ioCreateEvent($0, type: Layout.Dispatcher.Header.eventSynchronization) },
         // Mutexes and semaphores
-        "KeInitializeMutex": { call in
+        .ntoskrnl("KeInitializeMutex") { call in
             try initializeMutex(call.kernel, call.arg(0))
             return 0
         },
-        "KeReleaseMutex": { try releaseMutex($0) },
-        "KeReadStateMutex": { call in UInt64(UInt32(bitPattern: try signalState(call.kernel, call.arg(0)))) },
-        "KeInitializeSemaphore": { call in
+        .ntoskrnl("KeReleaseMutex") { try releaseMutex($0) },
+        .ntoskrnl("KeReadStateMutex") { call in UInt64(UInt32(bitPattern: try signalState(call.kernel, call.arg(0)))) },
+        .ntoskrnl("KeInitializeSemaphore") { call in
             typealias H = Layout.Dispatcher.Header
             let semaphore = try call.arg(0)
             try writeHeader(call.kernel, semaphore, type: H.semaphore,
@@ -64,37 +64,37 @@ enum SynchronizationArea {
             try call.kernel.writeU32(semaphore + UInt64(Layout.Dispatcher.Semaphore.limit), call.arg32(2))
             return 0
         },
-        "KeReleaseSemaphore": { try releaseSemaphore($0) },
-        "KeReadStateSemaphore": { call in UInt64(UInt32(bitPattern: try signalState(call.kernel, call.arg(0)))) },
+        .ntoskrnl("KeReleaseSemaphore") { try releaseSemaphore($0) },
+        .ntoskrnl("KeReadStateSemaphore") { call in UInt64(UInt32(bitPattern: try signalState(call.kernel, call.arg(0)))) },
         // Waits
         // Each may first run queued threads / work items / DPCs (Synchronization+Deferred.swift).
-        "KeWaitForSingleObject": { call in
+        .ntoskrnl("KeWaitForSingleObject") { call in
             try waitRunningDeferred(call, objects: [call.arg(0)], timeout: call.arg(4)) {
                 UInt64(try wait(call, objects: [call.arg(0)], waitAll: false, timeout: call.arg(4)))
             }
         },
-        "KeWaitForMutexObject": { call in
+        .ntoskrnl("KeWaitForMutexObject") { call in
             try waitRunningDeferred(call, objects: [call.arg(0)], timeout: call.arg(4)) {
                 UInt64(try wait(call, objects: [call.arg(0)], waitAll: false, timeout: call.arg(4)))
             }
         },
-        "KeWaitForMultipleObjects": { call in
+        .ntoskrnl("KeWaitForMultipleObjects") { call in
             try waitRunningDeferred(call, objects: waitedObjects(call), waitAll: call.arg32(2) == 0, timeout: call.arg(6)) {
                 try waitMultiple(call)
             }
         },
-        "ZwWaitForSingleObject": { call in
+        .ntoskrnl("ZwWaitForSingleObject") { call in
             try waitRunningDeferred(call, objects: objects(call.kernel, handles: [call.arg(0)]), timeout: call.arg(2)) {
                 try waitHandles(call, handles: [call.arg(0)], waitAll: false, timeout: call.arg(2))
             }
         },
-        "NtWaitForSingleObject": { call in
+        .ntoskrnl("NtWaitForSingleObject") { call in
             try waitRunningDeferred(call, objects: objects(call.kernel, handles: [call.arg(0)]), timeout: call.arg(2)) {
                 try waitHandles(call, handles: [call.arg(0)], waitAll: false, timeout: call.arg(2))
             }
         },
-        "ZwWaitForMultipleObjects": { call in try waitRunningDeferred(call) { try waitHandlesMultiple(call) } },
-        "NtWaitForMultipleObjects": { call in try waitRunningDeferred(call) { try waitHandlesMultiple(call) } },
+        .ntoskrnl("ZwWaitForMultipleObjects") { call in try waitRunningDeferred(call) { try waitHandlesMultiple(call) } },
+        .ntoskrnl("NtWaitForMultipleObjects") { call in try waitRunningDeferred(call) { try waitHandlesMultiple(call) } },
     ]
 
     // MARK: Headers

@@ -3,9 +3,9 @@
 /// (0x01) always, HVCI_KMCI_ENABLED (0x400) exactly when the run has HVCI on.
 /// The other modeled classes are in SystemInformation+Classes.swift.
 enum SystemInformationArea {
-    static let handlers: [String: KernelHandler] = [
-        "ZwQuerySystemInformation": { try query($0) },
-        "NtQuerySystemInformation": { try query($0) },
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("ZwQuerySystemInformation") { try query($0) },
+        .ntoskrnl("NtQuerySystemInformation") { try query($0) },
     ]
 
     static let codeIntegrityClass: UInt32 = 103

@@ -13,84 +13,84 @@
 /// KeQueryPerformanceCounter / KeQueryInterruptTime ends. Advancing the clock
 /// expires the timers set with KeSetTimer(Ex).
 enum TimeArea {
-    static let handlers: [String: KernelHandler] = [
-        "KeQuerySystemTime": { call in
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("KeQuerySystemTime") { call in
             try tick(call.kernel)
             try call.kernel.writeU64(call.arg(0), call.kernel.processor.systemTime)
             return 0
         },
-        "KeQuerySystemTimePrecise": { call in
+        .ntoskrnl("KeQuerySystemTimePrecise") { call in
             try tick(call.kernel)
             try call.kernel.writeU64(call.arg(0), call.kernel.processor.systemTime)
             return 0
         },
-        "ZwQuerySystemTime": { call in
+        .ntoskrnl("ZwQuerySystemTime") { call in
             try tick(call.kernel)
             try call.kernel.writeU64(call.arg(0), call.kernel.processor.systemTime)
             return UInt64(NTStatus.success)
         },
-        "NtQuerySystemTime": { call in
+        .ntoskrnl("NtQuerySystemTime") { call in
             try tick(call.kernel)
             try call.kernel.writeU64(call.arg(0), call.kernel.processor.systemTime)
             return UInt64(NTStatus.success)
         },
         // The model has no sleep: interrupt time and unbiased interrupt time are the same clock.
-        "KeQueryInterruptTime": { call in try interruptTime(call) },
-        "KeQueryInterruptTimePrecise": { call in try interruptTimePrecise(call) },
-        "KeQueryUnbiasedInterruptTime": { call in try interruptTime(call) },
-        "KeQueryUnbiasedInterruptTimePrecise": { call in try interruptTimePrecise(call) },
-        "KeQueryTickCount": { call in
+        .ntoskrnl("KeQueryInterruptTime") { call in try interruptTime(call) },
+        .ntoskrnl("KeQueryInterruptTimePrecise") { call in try interruptTimePrecise(call) },
+        .ntoskrnl("KeQueryUnbiasedInterruptTime") { call in try interruptTime(call) },
+        .ntoskrnl("KeQueryUnbiasedInterruptTimePrecise") { call in try interruptTimePrecise(call) },
+        .ntoskrnl("KeQueryTickCount") { call in
             try tick(call.kernel)
             try call.kernel.writeU64(call.arg(0), tickCount(call.kernel))
             return 0
         },
-        "KeGetTickCount": { call in
+        .ntoskrnl("KeGetTickCount") { call in
             try tick(call.kernel)
             return tickCount(call.kernel) & 0xFFFF_FFFF
         },
-        "KeQueryTimeIncrement": { _ in UInt64(timeIncrement) },
-        "ExSetTimerResolution": { _ in UInt64(timeIncrement) },
+        .ntoskrnl("KeQueryTimeIncrement") { _ in UInt64(timeIncrement) },
+        .ntoskrnl("ExSetTimerResolution") { _ in UInt64(timeIncrement) }.stub("the clock keeps its one resolution"),
         // KeQueryPerformanceCounter(PerformanceFrequency): 10 MHz, the interrupt time.
-        "KeQueryPerformanceCounter": { call in
+        .hal("KeQueryPerformanceCounter") { call in
             try tick(call.kernel)
             let frequency = try call.arg(0)
             if frequency != 0 { try call.kernel.writeU64(frequency, performanceFrequency) }
             return clock(call.kernel).interruptTime
         },
-        "KeDelayExecutionThread": { try delay($0) },
-        "KeStallExecutionProcessor": { call in
+        .ntoskrnl("KeDelayExecutionThread") { try delay($0) },
+        .hal("KeStallExecutionProcessor") { call in
             let microseconds = UInt64(try call.arg32(0))
             if microseconds > 50 { call.note("stalls \(microseconds) µs (the DDI asks for ≤ 50)") }
             try advance(call.kernel, by: microseconds * 10)
             return 0
         },
-        "ZwYieldExecution": { _ in UInt64(NTStatus.noYieldPerformed) },
-        "NtYieldExecution": { _ in UInt64(NTStatus.noYieldPerformed) },
+        .ntoskrnl("ZwYieldExecution") { _ in UInt64(NTStatus.noYieldPerformed) },
+        .ntoskrnl("NtYieldExecution") { _ in UInt64(NTStatus.noYieldPerformed) },
         // UTC: the bias is 0, local time is system time.
-        "ExSystemTimeToLocalTime": { call in
+        .ntoskrnl("ExSystemTimeToLocalTime") { call in
             try call.kernel.writeU64(call.arg(1), call.kernel.readU64(call.arg(0)))
             return 0
         },
-        "ExLocalTimeToSystemTime": { call in
+        .ntoskrnl("ExLocalTimeToSystemTime") { call in
             try call.kernel.writeU64(call.arg(1), call.kernel.readU64(call.arg(0)))
             return 0
         },
-        "RtlTimeToTimeFields": { call in
+        .ntoskrnl("RtlTimeToTimeFields") { call in
             try writeTimeFields(call.kernel, call.arg(1), time: call.kernel.readU64(call.arg(0)))
             return 0
         },
-        "RtlTimeFieldsToTime": { call in
+        .ntoskrnl("RtlTimeFieldsToTime") { call in
             guard let time = try timeFromFields(call.kernel, call.arg(0)) else { return 0 }
             try call.kernel.writeU64(call.arg(1), time)
             return 1
         },
-        "RtlTimeToSecondsSince1970": { try timeToSeconds($0, epoch: epoch1970) },
-        "RtlTimeToSecondsSince1980": { try timeToSeconds($0, epoch: epoch1980) },
-        "RtlSecondsSince1970ToTime": { call in
+        .ntoskrnl("RtlTimeToSecondsSince1970") { try timeToSeconds($0, epoch: epoch1970) },
+        .ntoskrnl("RtlTimeToSecondsSince1980") { try timeToSeconds($0, epoch: epoch1980) },
+        .ntoskrnl("RtlSecondsSince1970ToTime") { call in
             try call.kernel.writeU64(call.arg(1), UInt64(try call.arg32(0)) * 10_000_000 + epoch1970)
             return 0
         },
-        "RtlSecondsSince1980ToTime": { call in
+        .ntoskrnl("RtlSecondsSince1980ToTime") { call in
             try call.kernel.writeU64(call.arg(1), UInt64(try call.arg32(0)) * 10_000_000 + epoch1980)
             return 0
         },

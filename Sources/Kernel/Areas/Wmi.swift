@@ -5,26 +5,26 @@
 /// events a driver writes go nowhere — exactly what happens on Windows when no
 /// trace session listens.
 enum WmiArea {
-    static let handlers: [String: KernelHandler] = [
-        "IoWMIOpenBlock": { try openBlock($0) },
+    static let handlers: [KernelExport] = [
+        .ntoskrnl("IoWMIOpenBlock") { try openBlock($0) },
         // (DataBlockObject, …): no block object can exist, since IoWMIOpenBlock never opens one.
-        "IoWMIQueryAllData": { _ in UInt64(wmiGuidNotFound) },
-        "IoWMIQueryAllDataMultiple": { _ in UInt64(wmiGuidNotFound) },
-        "IoWMIQuerySingleInstance": { _ in UInt64(wmiGuidNotFound) },
-        "IoWMISetSingleInstance": { _ in UInt64(wmiGuidNotFound) },
-        "IoWMIExecuteMethod": { _ in UInt64(wmiGuidNotFound) },
+        .ntoskrnl("IoWMIQueryAllData") { _ in UInt64(wmiGuidNotFound) }.stub("no WMI data providers: every GUID is not found"),
+        .ntoskrnl("IoWMIQueryAllDataMultiple") { _ in UInt64(wmiGuidNotFound) }.stub("no WMI data providers: every GUID is not found"),
+        .ntoskrnl("IoWMIQuerySingleInstance") { _ in UInt64(wmiGuidNotFound) }.stub("no WMI data providers: every GUID is not found"),
+        .ntoskrnl("IoWMISetSingleInstance") { _ in UInt64(wmiGuidNotFound) }.stub("no WMI data providers: every GUID is not found"),
+        .ntoskrnl("IoWMIExecuteMethod") { _ in UInt64(wmiGuidNotFound) }.stub("no WMI data providers: every GUID is not found"),
         // A driver registering (or deregistering) as a WMI provider: accepted; no consumer asks.
-        "IoWMIRegistrationControl": { _ in UInt64(NTStatus.success) },
-        "EtwRegister": { try register($0, handleArgument: 3) },
-        "EtwRegisterClassicProvider": { try register($0, handleArgument: 4) },
-        "EtwUnregister": { _ in UInt64(NTStatus.success) },
-        "EtwEventEnabled": { _ in 0 },
-        "EtwProviderEnabled": { _ in 0 },
-        "EtwWrite": { _ in UInt64(NTStatus.success) },
-        "EtwWriteEx": { _ in UInt64(NTStatus.success) },
-        "EtwWriteTransfer": { _ in UInt64(NTStatus.success) },
-        "EtwWriteString": { _ in UInt64(NTStatus.success) },
-        "EtwSetInformation": { _ in UInt64(NTStatus.success) },
+        .ntoskrnl("IoWMIRegistrationControl") { _ in UInt64(NTStatus.success) }.stub("WMI registrations are not tracked"),
+        .ntoskrnl("EtwRegister") { try register($0, handleArgument: 3) },
+        .ntoskrnl("EtwRegisterClassicProvider") { try register($0, handleArgument: 4) },
+        .ntoskrnl("EtwUnregister") { _ in UInt64(NTStatus.success) }.stub("ETW providers are not tracked"),
+        .ntoskrnl("EtwEventEnabled") { _ in 0 }.stub("no ETW session listens"),
+        .ntoskrnl("EtwProviderEnabled") { _ in 0 }.stub("no ETW session listens"),
+        .ntoskrnl("EtwWrite") { _ in UInt64(NTStatus.success) }.stub("ETW events are not recorded"),
+        .ntoskrnl("EtwWriteEx") { _ in UInt64(NTStatus.success) }.stub("ETW events are not recorded"),
+        .ntoskrnl("EtwWriteTransfer") { _ in UInt64(NTStatus.success) }.stub("ETW events are not recorded"),
+        .ntoskrnl("EtwWriteString") { _ in UInt64(NTStatus.success) }.stub("ETW events are not recorded"),
+        .ntoskrnl("EtwSetInformation") { _ in UInt64(NTStatus.success) }.stub("ETW providers are not tracked"),
     ]
 
     /// STATUS_WMI_GUID_NOT_FOUND.

@@ -4,44 +4,44 @@
 /// links and device interfaces. Each WDFDEVICE gets a real DEVICE_OBJECT
 /// linked into the driver object, so the I/O paths find it.
 enum WdfDeviceFunctions {
-    static let handlers: [String: KernelHandler] = [
-        "WdfControlDeviceInitAllocate": { call in
+    static let handlers: [KernelExport] = [
+        .kmdf("WdfControlDeviceInitAllocate") { call in
             let kernel = call.kernel
             let sddl = (try? kernel.readUnicodeString(call.arg(2))) ?? nil
             call.note("SDDL \(sddl ?? "(none)")")
             return try allocateInit(kernel, control: true).address
         },
-        "WdfControlDeviceInitSetShutdownNotification": { _ in 0 },
-        "WdfControlFinishInitializing": { call in
+        .kmdf("WdfControlDeviceInitSetShutdownNotification") { _ in 0 }.stub("no shutdown ever happens in a run"),
+        .kmdf("WdfControlFinishInitializing") { call in
             let device = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")
             try clearInitializing(call.kernel, device["deviceObject"])
             return 0
         },
-        "WdfDeviceInitFree": { call in
+        .kmdf("WdfDeviceInitFree") { call in
             call.kernel.wdf.deviceInits[try call.arg(1)] = nil
             return 0
         },
-        "WdfDeviceInitAssignName": { call in
+        .kmdf("WdfDeviceInitAssignName") { call in
             let name = try call.kernel.readUnicodeString(call.arg(2))
             try initBlock(call, 1).name = name
             call.note(name ?? "(no name)")
             return UInt64(NTStatus.success)
         },
-        "WdfDeviceInitSetDeviceType": { call in try initBlock(call, 1).deviceType = call.arg32(2); return 0 },
-        "WdfDeviceInitSetCharacteristics": { call in
+        .kmdf("WdfDeviceInitSetDeviceType") { call in try initBlock(call, 1).deviceType = call.arg32(2); return 0 },
+        .kmdf("WdfDeviceInitSetCharacteristics") { call in
             let setup = try initBlock(call, 1)
             let value = try call.arg32(2)
             setup.characteristics = try call.arg(3) & 0xFF != 0 ? setup.characteristics | value : value
             return 0
         },
-        "WdfDeviceInitSetExclusive": { call in try initBlock(call, 1).exclusive = call.arg(2) & 0xFF != 0; return 0 },
-        "WdfDeviceInitSetIoType": { call in try initBlock(call, 1).ioType = call.arg32(2); return 0 },
-        "WdfDeviceInitSetIoTypeEx": { call in
+        .kmdf("WdfDeviceInitSetExclusive") { call in try initBlock(call, 1).exclusive = call.arg(2) & 0xFF != 0; return 0 },
+        .kmdf("WdfDeviceInitSetIoType") { call in try initBlock(call, 1).ioType = call.arg32(2); return 0 },
+        .kmdf("WdfDeviceInitSetIoTypeEx") { call in
             // WDF_IO_TYPE_CONFIG { Size, ReadWriteIoType, DeviceControlIoType, DirectTransferThreshold }
             try initBlock(call, 1).ioType = call.kernel.readU32(call.arg(2) + 4)
             return 0
         },
-        "WdfDeviceInitSetFileObjectConfig": { call in
+        .kmdf("WdfDeviceInitSetFileObjectConfig") { call in
             let setup = try initBlock(call, 1), config = try call.arg(2)
             typealias F = WdfLayout.FileObjectConfig
             if config != 0 {
@@ -52,11 +52,11 @@ enum WdfDeviceFunctions {
             setup.fileAttributes = try call.arg(3) == 0 ? 0 : copyAttributes(call.kernel, call.arg(3))
             return 0
         },
-        "WdfDeviceInitSetRequestAttributes": { call in
+        .kmdf("WdfDeviceInitSetRequestAttributes") { call in
             try initBlock(call, 1).requestAttributes = try call.arg(2) == 0 ? 0 : copyAttributes(call.kernel, call.arg(2))
             return 0
         },
-        "WdfDeviceInitSetPnpPowerEventCallbacks": { call in
+        .kmdf("WdfDeviceInitSetPnpPowerEventCallbacks") { call in
             let setup = try initBlock(call, 1), callbacks = try call.arg(2)
             guard callbacks != 0 else { return 0 }
             let size = Int(min(try call.kernel.readU32(callbacks), 0x90))
@@ -65,30 +65,30 @@ enum WdfDeviceFunctions {
             }
             return 0
         },
-        "WdfDeviceInitAssignSDDLString": { call in
+        .kmdf("WdfDeviceInitAssignSDDLString") { call in
             call.note((try? call.kernel.readUnicodeString(call.arg(2))).flatMap { $0 } ?? "")
             return UInt64(NTStatus.success)
         },
-        "WdfDeviceInitSetDeviceClass": { _ in 0 },
-        "WdfDeviceInitSetPowerPolicyEventCallbacks": { _ in 0 },
-        "WdfDeviceInitSetPowerPolicyOwnership": { _ in 0 },
-        "WdfDeviceInitSetPowerNotPageable": { _ in 0 },
-        "WdfDeviceInitSetPowerPageable": { _ in 0 },
-        "WdfDeviceInitSetPowerInrush": { _ in 0 },
-        "WdfDeviceInitSetIoInCallerContextCallback": { call in try initBlock(call, 1).inCallerContext = call.arg(2); return 0 },
-        "WdfDeviceInitAssignWdmIrpPreprocessCallback": { _ in UInt64(NTStatus.success) },
-        "WdfDeviceInitSetReleaseHardwareOrderOnFailure": { _ in 0 },
-        "WdfFdoInitSetFilter": { _ in 0 },
-        "WdfFdoInitSetEventCallbacks": { _ in 0 },
-        "WdfFdoInitWdmGetPhysicalDevice": { call in try initBlock(call, 1).physicalDevice },
-        "WdfDeviceCreate": { try create($0) },
-        "WdfDeviceWdmGetDeviceObject": { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")["deviceObject"] },
-        "WdfDeviceWdmGetAttachedDevice": { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")["attached"] },
-        "WdfDeviceWdmGetPhysicalDevice": { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")["pdo"] },
-        "WdfDeviceGetDriver": { call in call.kernel.wdf.driver },
-        "WdfWdmDeviceGetWdfDeviceHandle": { call in call.kernel.wdf.deviceByObject[try call.arg(1)] ?? 0 },
-        "WdfDeviceGetDefaultQueue": { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")["defaultQueue"] },
-        "WdfDeviceGetIoTarget": { call in
+        .kmdf("WdfDeviceInitSetDeviceClass") { _ in 0 }.stub("device classes are not tracked"),
+        .kmdf("WdfDeviceInitSetPowerPolicyEventCallbacks") { _ in 0 }.stub("no power policy: the device stays in D0"),
+        .kmdf("WdfDeviceInitSetPowerPolicyOwnership") { _ in 0 }.stub("no power policy: the device stays in D0"),
+        .kmdf("WdfDeviceInitSetPowerNotPageable") { _ in 0 }.stub("no power transitions in a run"),
+        .kmdf("WdfDeviceInitSetPowerPageable") { _ in 0 }.stub("no power transitions in a run"),
+        .kmdf("WdfDeviceInitSetPowerInrush") { _ in 0 }.stub("no power transitions in a run"),
+        .kmdf("WdfDeviceInitSetIoInCallerContextCallback") { call in try initBlock(call, 1).inCallerContext = call.arg(2); return 0 },
+        .kmdf("WdfDeviceInitAssignWdmIrpPreprocessCallback") { _ in UInt64(NTStatus.success) }.stub("IRPs go to the queues directly; the preprocess callback is not called"),
+        .kmdf("WdfDeviceInitSetReleaseHardwareOrderOnFailure") { _ in 0 }.stub("start never fails in a run"),
+        .kmdf("WdfFdoInitSetFilter") { _ in 0 }.stub("device stacks are not modelled"),
+        .kmdf("WdfFdoInitSetEventCallbacks") { _ in 0 }.stub("device stacks are not modelled"),
+        .kmdf("WdfFdoInitWdmGetPhysicalDevice") { call in try initBlock(call, 1).physicalDevice },
+        .kmdf("WdfDeviceCreate") { try create($0) },
+        .kmdf("WdfDeviceWdmGetDeviceObject") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")["deviceObject"] },
+        .kmdf("WdfDeviceWdmGetAttachedDevice") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")["attached"] },
+        .kmdf("WdfDeviceWdmGetPhysicalDevice") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")["pdo"] },
+        .kmdf("WdfDeviceGetDriver") { call in call.kernel.wdf.driver },
+        .kmdf("WdfWdmDeviceGetWdfDeviceHandle") { call in call.kernel.wdf.deviceByObject[try call.arg(1)] ?? 0 },
+        .kmdf("WdfDeviceGetDefaultQueue") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")["defaultQueue"] },
+        .kmdf("WdfDeviceGetIoTarget") { call in
             let device = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")
             if device["ioTarget"] == 0 {
                 let target = try call.kernel.wdfCreate("WDFIOTARGET", attributes: 0, defaultParent: device.handle)
@@ -97,7 +97,7 @@ enum WdfDeviceFunctions {
             }
             return device["ioTarget"]
         },
-        "WdfDeviceCreateSymbolicLink": { call in
+        .kmdf("WdfDeviceCreateSymbolicLink") { call in
             let kernel = call.kernel
             let device = try kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")
             let link = try kernel.readUnicodeString(call.arg(2)) ?? ""
@@ -108,34 +108,34 @@ enum WdfDeviceFunctions {
             device.values["link:" + link] = 1
             return UInt64(NTStatus.success)
         },
-        "WdfDeviceCreateDeviceInterface": { call in
+        .kmdf("WdfDeviceCreateDeviceInterface") { call in
             let guid = try call.kernel.readBytes(call.arg(2), count: 16)
             call.note("interface {\(guid.map { String(format2: $0) }.joined())}")
             return UInt64(NTStatus.success)
         },
-        "WdfDeviceSetDeviceInterfaceState": { _ in 0 },
-        "WdfDeviceSetDeviceInterfaceStateEx": { _ in 0 },
-        "WdfDeviceRetrieveDeviceInterfaceString": { _ in UInt64(NTStatus.success) },
-        "WdfDeviceConfigureRequestDispatching": { call in
+        .kmdf("WdfDeviceSetDeviceInterfaceState") { _ in 0 }.stub("device interfaces are not tracked"),
+        .kmdf("WdfDeviceSetDeviceInterfaceStateEx") { _ in 0 }.stub("device interfaces are not tracked"),
+        .kmdf("WdfDeviceRetrieveDeviceInterfaceString") { _ in UInt64(NTStatus.success) }.stub("device interfaces are not tracked; the string is left untouched"),
+        .kmdf("WdfDeviceConfigureRequestDispatching") { call in
             let device = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")
             _ = try call.kernel.wdfObject(call.arg(2), call, kind: "WDFQUEUE")
             device.values["queue:\(try call.arg32(3))"] = try call.arg(2)
             return UInt64(NTStatus.success)
         },
-        "WdfDeviceSetPnpCapabilities": { _ in 0 },
-        "WdfDeviceSetPowerCapabilities": { _ in 0 },
-        "WdfDeviceSetFailed": { _ in 0 },
-        "WdfDeviceSetStaticStopRemove": { _ in 0 },
-        "WdfDeviceSetCharacteristics": { _ in 0 },
-        "WdfDeviceGetCharacteristics": { call in
+        .kmdf("WdfDeviceSetPnpCapabilities") { _ in 0 }.stub("PnP capabilities are not tracked"),
+        .kmdf("WdfDeviceSetPowerCapabilities") { _ in 0 }.stub("power capabilities are not tracked"),
+        .kmdf("WdfDeviceSetFailed") { _ in 0 }.stub("device failure is not tracked"),
+        .kmdf("WdfDeviceSetStaticStopRemove") { _ in 0 }.stub("stop/remove never happens in a run"),
+        .kmdf("WdfDeviceSetCharacteristics") { _ in 0 }.stub("device characteristics are not tracked"),
+        .kmdf("WdfDeviceGetCharacteristics") { call in
             let device = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")
             return UInt64(try call.kernel.readU32(device["deviceObject"] + UInt64(Layout.DeviceObject.characteristics)))
         },
-        "WdfDeviceAssignS0IdleSettings": { _ in UInt64(NTStatus.success) },
-        "WdfDeviceAssignSxWakeSettings": { _ in UInt64(NTStatus.success) },
-        "WdfDeviceGetDevicePnpState": { _ in 0x119 }, // WdfDevStatePnpStarted
-        "WdfDeviceGetDevicePowerState": { _ in 0x307 }, // WdfDevStatePowerD0
-        "WdfDeviceOpenRegistryKey": { call in
+        .kmdf("WdfDeviceAssignS0IdleSettings") { _ in UInt64(NTStatus.success) }.stub("no power policy: the device stays in D0"),
+        .kmdf("WdfDeviceAssignSxWakeSettings") { _ in UInt64(NTStatus.success) }.stub("no power policy: the device stays in D0"),
+        .kmdf("WdfDeviceGetDevicePnpState") { _ in 0x119 }.stub("every device is started (WdfDevStatePnpStarted)"), // WdfDevStatePnpStarted
+        .kmdf("WdfDeviceGetDevicePowerState") { _ in 0x307 }.stub("every device is in D0 (WdfDevStatePowerD0)"), // WdfDevStatePowerD0
+        .kmdf("WdfDeviceOpenRegistryKey") { call in
             try WdfSupportFunctions.openKey(call, path: call.kernel.configuration.registryPath + "\\Device Parameters",
                                             attributes: call.arg(4), out: call.arg(5))
         },

@@ -1,26 +1,26 @@
 /// WDFDRIVER: WdfDriverCreate takes over the driver object (MajorFunction,
 /// AddDevice, DriverUnload) the way FxDriver::Initialize does.
 enum WdfDriverFunctions {
-    static let handlers: [String: KernelHandler] = [
-        "WdfDriverCreate": { try create($0) },
-        "WdfDriverWdmGetDriverObject": { call in call.kernel.wdf.driverObject },
-        "WdfDriverGetRegistryPath": { call in
+    static let handlers: [KernelExport] = [
+        .kmdf("WdfDriverCreate") { try create($0) },
+        .kmdf("WdfDriverWdmGetDriverObject") { call in call.kernel.wdf.driverObject },
+        .kmdf("WdfDriverGetRegistryPath") { call in
             try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDRIVER")["registryPath"]
         },
-        "WdfDriverIsVersionAvailable": { call in
+        .kmdf("WdfDriverIsVersionAvailable") { call in
             // WDF_DRIVER_VERSION_AVAILABLE_PARAMS { Size, MajorVersion, MinorVersion }
             let params = try call.arg(2)
             let major = try call.kernel.readU32(params + 4), minor = try call.kernel.readU32(params + 8)
             return major == 1 && minor <= WdfLoaderArea.frameworkMinorVersion ? 1 : 0
         },
-        "WdfDriverRetrieveVersionString": { _ in UInt64(NTStatus.success) },
-        "WdfDriverOpenParametersRegistryKey": { call in
+        .kmdf("WdfDriverRetrieveVersionString") { _ in UInt64(NTStatus.success) }.stub("the string is left untouched"),
+        .kmdf("WdfDriverOpenParametersRegistryKey") { call in
             try WdfSupportFunctions.openKey(call, path: call.kernel.configuration.registryPath + "\\Parameters",
                                             attributes: call.arg(3), out: call.arg(4))
         },
-        "WdfDriverMiniportUnload": { _ in 0 },
-        "WdfDriverRegisterTraceInfo": { _ in UInt64(NTStatus.success) },
-        "WdfDriverErrorReportApiMissing": { _ in UInt64(NTStatus.success) },
+        .kmdf("WdfDriverMiniportUnload") { _ in 0 }.stub("miniport unload is not modelled"),
+        .kmdf("WdfDriverRegisterTraceInfo") { _ in UInt64(NTStatus.success) }.stub("WPP tracing is not recorded"),
+        .kmdf("WdfDriverErrorReportApiMissing") { _ in UInt64(NTStatus.success) }.stub("missing-API reports are not recorded"),
     ]
 
     /// WdfDriverCreate(Globals, DriverObject, RegistryPath, DriverAttributes, DriverConfig, *Driver).

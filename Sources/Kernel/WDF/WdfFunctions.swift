@@ -1,16 +1,11 @@
-/// The framework functions the model implements, by WDF name: what the slots
-/// of the table WdfVersionBind hands out run. Names not here still get a slot,
-/// which logs the call under its WDF name and returns the fallback value.
+/// The framework functions the model implements, registered under `KernelModule.kmdf`
+/// by WDF name: what the slots of the table WdfVersionBind hands out run. Names
+/// not here still get a slot, which logs the call under its WDF name and returns
+/// the fallback value. A name that is not in WDFFUNCENUM is a test failure.
 enum WdfFunctions {
-    static let handlers: [String: KernelHandler] = {
-        var table: [String: KernelHandler] = [:]
-        for area in [WdfDriverFunctions.handlers, WdfDeviceFunctions.handlers, WdfQueueFunctions.handlers,
-                     WdfMemoryFunctions.handlers, WdfObjectFunctions.handlers, WdfSupportFunctions.handlers] {
-            table.merge(area) { first, _ in first }
-        }
-        // Only names of the real table: a misspelt key would be dead code.
-        return table.filter { WdfFunctionTable.index[$0.key] != nil }
-    }()
+    static let handlers: [KernelExport] = WdfDriverFunctions.handlers + WdfDeviceFunctions.handlers
+        + WdfQueueFunctions.handlers + WdfMemoryFunctions.handlers + WdfObjectFunctions.handlers
+        + WdfSupportFunctions.handlers
 }
 
 extension WdfFunctionTable {
@@ -19,12 +14,6 @@ extension WdfFunctionTable {
 }
 
 extension Kernel {
-    /// The KMDF functions with a handler of their own, as `WDFLDR!Name`, in WDFFUNCENUM order
-    /// (for `hvcisim apis`; the four WDFLDR.SYS exports themselves are in `modeledAPIs`).
-    public static var modeledWdfFunctions: [String] {
-        WdfFunctionTable.names.filter { WdfFunctions.handlers[$0] != nil }.map { "WDFLDR!" + $0 }
-    }
-
     /// The driver routine that handles `major` IRPs for a KMDF driver's device — the queue's
     /// EvtIoDeviceControl / EvtIoRead / EvtIoWrite (or EvtIoDefault), EvtDeviceFileCreate for
     /// IRP_MJ_CREATE — or nil when the driver is not a KMDF driver or has none. The scenario

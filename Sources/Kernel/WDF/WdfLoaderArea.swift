@@ -8,20 +8,18 @@
 /// trampoline slot named after its WDF function (`wdf01000.sys!WdfDriverCreate`),
 /// with a handler when the model has one and the logged fallback otherwise.
 enum WdfLoaderArea {
-    static let handlers: [String: KernelHandler] = loader.merging(NetworkMinimalArea.handlers) { first, _ in first }
-
-    static let loader: [String: KernelHandler] = [
-        "WdfVersionBind": { try bind($0) },
-        "WdfVersionUnbind": { call in
+    static let handlers: [KernelExport] = [
+        .wdfldr("WdfVersionBind") { try bind($0) },
+        .wdfldr("WdfVersionUnbind") { call in
             call.note("unbind")
             return UInt64(NTStatus.success)
-        },
-        "WdfVersionBindClass": { call in
+        }.stub("binding state is kept for the whole session"),
+        .wdfldr("WdfVersionBindClass") { call in
             // Class extensions (e.g. the USB or SPB class libraries) are not modeled.
             call.note("class extension binding not modeled")
             return UInt64(NTStatus.notSupported)
-        },
-        "WdfVersionUnbindClass": { _ in UInt64(NTStatus.success) },
+        }.stub("class extensions (USB, SPB, …) are not modelled: STATUS_NOT_SUPPORTED"),
+        .wdfldr("WdfVersionUnbindClass") { _ in UInt64(NTStatus.success) }.stub("class extensions are not modelled"),
     ]
 
     /// The framework the model stands for.
@@ -88,7 +86,7 @@ enum WdfLoaderArea {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(names.count * 8)
         for name in names {
-            let slot = try kernel.trampolines.slot(for: "wdf01000.sys!" + name, handler: WdfFunctions.handlers[name])
+            let slot = try kernel.trampolines.slot(for: KernelModule.kmdf.name + "!" + name, export: ExportTable.lookup(.kmdf, name))
             for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: slot >> UInt64(shift))) }
         }
         try kernel.writeBytes(table, bytes)

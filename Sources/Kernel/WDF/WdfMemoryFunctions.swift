@@ -5,41 +5,41 @@ import Memory
 /// to Driver Verifier's executable-pool check (0xC4 / 0x2000), with the same
 /// parameters as ExAllocatePoolWithTag.
 enum WdfMemoryFunctions {
-    static let handlers: [String: KernelHandler] = [
+    static let handlers: [KernelExport] = [
         // WdfMemoryCreate(Globals, Attributes, PoolType, PoolTag, BufferSize, *Memory, *Buffer)
-        "WdfMemoryCreate": { call in
+        .kmdf("WdfMemoryCreate") { call in
             try create(call, attributes: call.arg(1), poolType: call.arg(2), tag: call.arg32(3), size: call.arg(4),
                        memoryOut: call.arg(5), bufferOut: call.arg(6))
         },
         // WdfMemoryCreatePreallocated(Globals, Attributes, Buffer, BufferSize, *Memory)
-        "WdfMemoryCreatePreallocated": { call in
+        .kmdf("WdfMemoryCreatePreallocated") { call in
             let memory = try call.kernel.wdfCreate("WDFMEMORY", attributes: call.arg(1), defaultParent: call.kernel.wdf.driver)
             memory["buffer"] = try call.arg(2)
             memory["size"] = try call.arg(3)
             try call.kernel.writeU64(call.arg(4), memory.handle)
             return UInt64(NTStatus.success)
         },
-        "WdfMemoryAssignBuffer": { call in
+        .kmdf("WdfMemoryAssignBuffer") { call in
             let memory = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFMEMORY")
             memory["buffer"] = try call.arg(2)
             memory["size"] = try call.arg(3)
             return UInt64(NTStatus.success)
         },
-        "WdfMemoryGetBuffer": { call in
+        .kmdf("WdfMemoryGetBuffer") { call in
             let memory = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFMEMORY")
             if try call.arg(2) != 0 { try call.kernel.writeU64(call.arg(2), memory["size"]) }
             return memory["buffer"]
         },
         // WdfMemoryCopyToBuffer(Globals, SourceMemory, SourceOffset, Buffer, NumBytesToCopyTo)
-        "WdfMemoryCopyToBuffer": { call in
+        .kmdf("WdfMemoryCopyToBuffer") { call in
             try copy(call, memory: call.arg(1), offset: call.arg(2), buffer: call.arg(3), count: call.arg(4), toMemory: false)
         },
         // WdfMemoryCopyFromBuffer(Globals, DestinationMemory, DestinationOffset, Buffer, NumBytesToCopyFrom)
-        "WdfMemoryCopyFromBuffer": { call in
+        .kmdf("WdfMemoryCopyFromBuffer") { call in
             try copy(call, memory: call.arg(1), offset: call.arg(2), buffer: call.arg(3), count: call.arg(4), toMemory: true)
         },
         // WdfLookasideListCreate(Globals, LookasideAttributes, BufferSize, PoolType, MemoryAttributes, PoolTag, *Lookaside)
-        "WdfLookasideListCreate": { call in
+        .kmdf("WdfLookasideListCreate") { call in
             let kernel = call.kernel
             let size = try call.arg(2), poolType = try call.arg(3) & 0xFFFF_FFFF, tag = try call.arg32(5)
             try checkPool(call, poolType: poolType, tag: tag, what: "lookaside list")
@@ -53,7 +53,7 @@ enum WdfMemoryFunctions {
             return UInt64(NTStatus.success)
         },
         // WdfMemoryCreateFromLookaside(Globals, Lookaside, *Memory)
-        "WdfMemoryCreateFromLookaside": { call in
+        .kmdf("WdfMemoryCreateFromLookaside") { call in
             let kernel = call.kernel
             let list = try kernel.wdfObject(call.arg(1), call, kind: "WDFLOOKASIDE")
             let buffer = try kernel.allocatePool(size: list["size"], tag: UInt32(truncatingIfNeeded: list["tag"]),
@@ -68,26 +68,26 @@ enum WdfMemoryFunctions {
             return UInt64(NTStatus.success)
         },
         // WdfDeviceAllocAndQueryProperty(Globals, Device, DeviceProperty, PoolType, PropertyMemoryAttributes, *PropertyMemory)
-        "WdfDeviceAllocAndQueryProperty": { call in
+        .kmdf("WdfDeviceAllocAndQueryProperty") { call in
             try property(call, poolType: call.arg(3), attributes: call.arg(4), out: call.arg(5), typeOut: 0)
         },
         // WdfDeviceAllocAndQueryPropertyEx(Globals, Device, DeviceProperty, PoolType, Attributes, *Memory, *Type)
-        "WdfDeviceAllocAndQueryPropertyEx": { call in
+        .kmdf("WdfDeviceAllocAndQueryPropertyEx") { call in
             try property(call, poolType: call.arg(3), attributes: call.arg(4), out: call.arg(5), typeOut: call.arg(6))
         },
         // WdfFdoInitAllocAndQueryProperty(Globals, DeviceInit, DeviceProperty, PoolType, Attributes, *Memory)
-        "WdfFdoInitAllocAndQueryProperty": { call in
+        .kmdf("WdfFdoInitAllocAndQueryProperty") { call in
             try property(call, poolType: call.arg(3), attributes: call.arg(4), out: call.arg(5), typeOut: 0)
         },
-        "WdfFdoInitAllocAndQueryPropertyEx": { call in
+        .kmdf("WdfFdoInitAllocAndQueryPropertyEx") { call in
             try property(call, poolType: call.arg(3), attributes: call.arg(4), out: call.arg(5), typeOut: call.arg(6))
         },
         // WdfIoTargetAllocAndQueryTargetProperty(Globals, IoTarget, DeviceProperty, PoolType, Attributes, *Memory)
-        "WdfIoTargetAllocAndQueryTargetProperty": { call in
+        .kmdf("WdfIoTargetAllocAndQueryTargetProperty") { call in
             try property(call, poolType: call.arg(3), attributes: call.arg(4), out: call.arg(5), typeOut: 0)
         },
         // WdfRegistryQueryMemory(Globals, Key, ValueName, PoolType, MemoryAttributes, *Memory, *ValueType)
-        "WdfRegistryQueryMemory": { call in
+        .kmdf("WdfRegistryQueryMemory") { call in
             let poolType = try call.arg(3) & 0xFFFF_FFFF
             call.note("value \((try? call.kernel.readUnicodeString(call.arg(2))).flatMap { $0 } ?? "?")")
             try checkPool(call, poolType: poolType, tag: 0, what: "registry value memory")

@@ -2,16 +2,16 @@
 /// destroy callbacks of the object and its descendants), WdfObjectCreate,
 /// WDFSTRING and WDFCOLLECTION.
 enum WdfObjectFunctions {
-    static let handlers: [String: KernelHandler] = [
+    static let handlers: [KernelExport] = [
         // WdfObjectGetTypedContextWorker(Globals, Handle, TypeInfo)
-        "WdfObjectGetTypedContextWorker": { call in
+        .kmdf("WdfObjectGetTypedContextWorker") { call in
             let kernel = call.kernel
             let object = try kernel.wdfObject(call.arg(1), call)
             let key = try kernel.contextTypeKey(call.arg(2))
             return object.contexts.first(where: { $0.type == key })?.address ?? 0
         },
         // WdfObjectAllocateContext(Globals, Handle, ContextAttributes, *Context)
-        "WdfObjectAllocateContext": { call in
+        .kmdf("WdfObjectAllocateContext") { call in
             let kernel = call.kernel
             let object = try kernel.wdfObject(call.arg(1), call)
             let attributes = try call.arg(2)
@@ -32,34 +32,34 @@ enum WdfObjectFunctions {
             return UInt64(NTStatus.success)
         },
         // WdfObjectContextGetObject(Globals, ContextPointer)
-        "WdfObjectContextGetObject": { call in
+        .kmdf("WdfObjectContextGetObject") { call in
             let context = try call.arg(1)
             return call.kernel.wdf.objects.values.first(where: { $0.contexts.contains { $0.address == context } })?.handle ?? 0
         },
-        "WdfObjectReferenceActual": { call in
+        .kmdf("WdfObjectReferenceActual") { call in
             try call.kernel.wdfObject(call.arg(1), call).references += 1
             return 0
         },
-        "WdfObjectDereferenceActual": { call in
+        .kmdf("WdfObjectDereferenceActual") { call in
             let object = try call.kernel.wdfObject(call.arg(1), call)
             object.references = max(0, object.references - 1)
             return 0
         },
-        "WdfObjectDelete": { call in
+        .kmdf("WdfObjectDelete") { call in
             let kernel = call.kernel
             let object = try kernel.wdfObject(call.arg(1), call)
             call.note("delete \(object.kind)")
             return try kernel.runGuestStep(call, kernel.wdfDelete(object.handle, then: { .finish(0) }))
         },
         // WdfObjectCreate(Globals, Attributes, *Object)
-        "WdfObjectCreate": { call in
+        .kmdf("WdfObjectCreate") { call in
             let object = try call.kernel.wdfCreate("WDFOBJECT", attributes: call.arg(1), defaultParent: call.kernel.wdf.driver)
             try call.kernel.writeU64(call.arg(2), object.handle)
             return UInt64(NTStatus.success)
         },
-        "WdfObjectQuery": { _ in UInt64(NTStatus.notSupported) },
+        .kmdf("WdfObjectQuery") { _ in UInt64(NTStatus.notSupported) }.stub("custom object interfaces are not modelled: STATUS_NOT_SUPPORTED"),
         // WdfStringCreate(Globals, UnicodeString, StringAttributes, *String)
-        "WdfStringCreate": { call in
+        .kmdf("WdfStringCreate") { call in
             let kernel = call.kernel
             let text = try kernel.readUnicodeString(call.arg(1)) ?? ""
             let string = try kernel.wdfCreate("WDFSTRING", attributes: call.arg(2), defaultParent: kernel.wdf.driver)
@@ -68,55 +68,55 @@ enum WdfObjectFunctions {
             return UInt64(NTStatus.success)
         },
         // WdfStringGetUnicodeString(Globals, String, UnicodeString)
-        "WdfStringGetUnicodeString": { call in
+        .kmdf("WdfStringGetUnicodeString") { call in
             let kernel = call.kernel
             let string = try kernel.wdfObject(call.arg(1), call, kind: "WDFSTRING")
             try kernel.writeBytes(call.arg(2), try kernel.readBytes(string["unicodeString"], count: Layout.UnicodeString.size))
             return 0
         },
         // WdfCollectionCreate(Globals, CollectionAttributes, *Collection)
-        "WdfCollectionCreate": { call in
+        .kmdf("WdfCollectionCreate") { call in
             let collection = try call.kernel.wdfCreate("WDFCOLLECTION", attributes: call.arg(1), defaultParent: call.kernel.wdf.driver)
             try call.kernel.writeU64(call.arg(2), collection.handle)
             return UInt64(NTStatus.success)
         },
-        "WdfCollectionGetCount": { call in UInt64(try call.kernel.wdfObject(call.arg(1), call, kind: "WDFCOLLECTION").items.count) },
-        "WdfCollectionAdd": { call in
+        .kmdf("WdfCollectionGetCount") { call in UInt64(try call.kernel.wdfObject(call.arg(1), call, kind: "WDFCOLLECTION").items.count) },
+        .kmdf("WdfCollectionAdd") { call in
             let collection = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFCOLLECTION")
             guard collection.items.count < 65536 else { return UInt64(NTStatus.insufficientResources) }
             collection.items.append(try call.arg(2))
             return UInt64(NTStatus.success)
         },
-        "WdfCollectionRemove": { call in
+        .kmdf("WdfCollectionRemove") { call in
             let item = try call.arg(2)
             try call.kernel.wdfObject(call.arg(1), call, kind: "WDFCOLLECTION").items.removeAll { $0 == item }
             return 0
         },
-        "WdfCollectionRemoveItem": { call in
+        .kmdf("WdfCollectionRemoveItem") { call in
             let collection = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFCOLLECTION")
             let index = try call.arg32(2)
             if index < collection.items.count { collection.items.remove(at: Int(index)) }
             return 0
         },
-        "WdfCollectionGetItem": { call in
+        .kmdf("WdfCollectionGetItem") { call in
             let collection = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFCOLLECTION")
             let index = try call.arg32(2)
             return index < collection.items.count ? collection.items[Int(index)] : 0
         },
-        "WdfCollectionGetFirstItem": { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFCOLLECTION").items.first ?? 0 },
-        "WdfCollectionGetLastItem": { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFCOLLECTION").items.last ?? 0 },
-        "WdfFileObjectGetDevice": { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFFILEOBJECT")["device"] },
-        "WdfFileObjectWdmGetFileObject": { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFFILEOBJECT")["fileObject"] },
-        "WdfFileObjectGetFileName": { call in
+        .kmdf("WdfCollectionGetFirstItem") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFCOLLECTION").items.first ?? 0 },
+        .kmdf("WdfCollectionGetLastItem") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFCOLLECTION").items.last ?? 0 },
+        .kmdf("WdfFileObjectGetDevice") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFFILEOBJECT")["device"] },
+        .kmdf("WdfFileObjectWdmGetFileObject") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFFILEOBJECT")["fileObject"] },
+        .kmdf("WdfFileObjectGetFileName") { call in
             let file = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFFILEOBJECT")
             return file["fileObject"] == 0 ? 0 : file["fileObject"] + UInt64(Layout.FileObject.fileName)
         },
-        "WdfFileObjectGetFlags": { _ in 0 },
-        "WdfVerifierDbgBreakPoint": { _ in 0 },
-        "WdfVerifierKeBugCheck": { call in
+        .kmdf("WdfFileObjectGetFlags") { _ in 0 }.stub("file objects carry no flags in the model"),
+        .kmdf("WdfVerifierDbgBreakPoint") { _ in 0 }.stub("no debugger to break into"),
+        .kmdf("WdfVerifierKeBugCheck") { call in
             throw KernelStop.bugCheck(code: try call.arg32(1), parameters: [try call.arg(2), try call.arg(3), try call.arg(4), try call.arg(5)],
                                       site: call.returnAddress)
         },
-        "WdfGetTriageInfo": { _ in 0 },
+        .kmdf("WdfGetTriageInfo") { _ in 0 }.stub("no triage data block"),
     ]
 }

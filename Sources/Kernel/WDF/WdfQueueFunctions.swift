@@ -8,20 +8,20 @@ enum WdfQueueFunctions {
     static let manualDispatch: UInt32 = 3
     static let maxQueued = 4096
 
-    static let handlers: [String: KernelHandler] = [
-        "WdfIoQueueCreate": { try createQueue($0) },
-        "WdfDeviceEnqueueRequest": { try enqueueFromCallerContext($0) },
+    static let handlers: [KernelExport] = [
+        .kmdf("WdfIoQueueCreate") { try createQueue($0) },
+        .kmdf("WdfDeviceEnqueueRequest") { try enqueueFromCallerContext($0) },
         // WdfRequestProbeAndLockUserBufferFor{Read,Write}(Globals, Request, Buffer, Length, *MemoryObject)
-        "WdfRequestProbeAndLockUserBufferForRead": { try probeAndLock($0) },
-        "WdfRequestProbeAndLockUserBufferForWrite": { try probeAndLock($0) },
-        "WdfIoQueueGetDevice": { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFQUEUE")["device"] },
-        "WdfIoQueueRetrieveNextRequest": { call in
+        .kmdf("WdfRequestProbeAndLockUserBufferForRead") { try probeAndLock($0) },
+        .kmdf("WdfRequestProbeAndLockUserBufferForWrite") { try probeAndLock($0) },
+        .kmdf("WdfIoQueueGetDevice") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFQUEUE")["device"] },
+        .kmdf("WdfIoQueueRetrieveNextRequest") { call in
             let queue = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFQUEUE")
             guard !queue.items.isEmpty else { return UInt64(WdfStatus.noMoreEntries) }
             try call.kernel.writeU64(call.arg(2), queue.items.removeFirst())
             return UInt64(NTStatus.success)
         },
-        "WdfIoQueueRetrieveRequestByFileObject": { call in
+        .kmdf("WdfIoQueueRetrieveRequestByFileObject") { call in
             let kernel = call.kernel
             let queue = try kernel.wdfObject(call.arg(1), call, kind: "WDFQUEUE")
             let file = try call.arg(2)
@@ -31,65 +31,65 @@ enum WdfQueueFunctions {
             try kernel.writeU64(call.arg(3), queue.items.remove(at: index))
             return UInt64(NTStatus.success)
         },
-        "WdfIoQueueFindRequest": { _ in UInt64(WdfStatus.noMoreEntries) },
-        "WdfIoQueueStart": { _ in 0 },
-        "WdfIoQueueStop": { _ in 0 },
-        "WdfIoQueueStopSynchronously": { _ in 0 },
-        "WdfIoQueueDrain": { _ in 0 },
-        "WdfIoQueueDrainSynchronously": { _ in 0 },
-        "WdfIoQueuePurge": { try purge($0) },
-        "WdfIoQueuePurgeSynchronously": { try purge($0) },
-        "WdfIoQueueReadyNotify": { _ in UInt64(NTStatus.success) },
-        "WdfIoQueueGetState": { call in
+        .kmdf("WdfIoQueueFindRequest") { _ in UInt64(WdfStatus.noMoreEntries) }.stub("queues hold no pending requests: no more entries"),
+        .kmdf("WdfIoQueueStart") { _ in 0 }.stub("queues are always started"),
+        .kmdf("WdfIoQueueStop") { _ in 0 }.stub("queues are always started"),
+        .kmdf("WdfIoQueueStopSynchronously") { _ in 0 }.stub("queues are always started"),
+        .kmdf("WdfIoQueueDrain") { _ in 0 }.stub("queues hold no pending requests"),
+        .kmdf("WdfIoQueueDrainSynchronously") { _ in 0 }.stub("queues hold no pending requests"),
+        .kmdf("WdfIoQueuePurge") { try purge($0) },
+        .kmdf("WdfIoQueuePurgeSynchronously") { try purge($0) },
+        .kmdf("WdfIoQueueReadyNotify") { _ in UInt64(NTStatus.success) }.stub("queues hold no pending requests, so the callback never runs"),
+        .kmdf("WdfIoQueueGetState") { call in
             let queue = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFQUEUE")
             let count = UInt32(clamping: queue.items.count)
             if try call.arg(2) != 0 { try call.kernel.writeU32(call.arg(2), count) }
             if try call.arg(3) != 0 { try call.kernel.writeU32(call.arg(3), 0) }
             return 0x1 // WdfIoQueueAcceptRequests
         },
-        "WdfRequestComplete": { try complete($0, status: $0.arg32(2), information: nil) },
-        "WdfRequestCompleteWithInformation": { try complete($0, status: $0.arg32(2), information: $0.arg(3)) },
-        "WdfRequestCompleteWithPriorityBoost": { try complete($0, status: $0.arg32(2), information: nil) },
-        "WdfRequestSetInformation": { call in
+        .kmdf("WdfRequestComplete") { try complete($0, status: $0.arg32(2), information: nil) },
+        .kmdf("WdfRequestCompleteWithInformation") { try complete($0, status: $0.arg32(2), information: $0.arg(3)) },
+        .kmdf("WdfRequestCompleteWithPriorityBoost") { try complete($0, status: $0.arg32(2), information: nil) },
+        .kmdf("WdfRequestSetInformation") { call in
             let request = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")
             try call.kernel.writeU64(request["irp"] + UInt64(Layout.IRP.ioStatusInformation), call.arg(2))
             return 0
         },
-        "WdfRequestGetInformation": { call in
+        .kmdf("WdfRequestGetInformation") { call in
             let request = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")
             return try call.kernel.readU64(request["irp"] + UInt64(Layout.IRP.ioStatusInformation))
         },
-        "WdfRequestGetStatus": { call in
+        .kmdf("WdfRequestGetStatus") { call in
             let request = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")
             return UInt64(try call.kernel.readU32(request["irp"] + UInt64(Layout.IRP.ioStatusStatus)))
         },
-        "WdfRequestRetrieveInputBuffer": { try retrieveBuffer($0, output: false) },
-        "WdfRequestRetrieveOutputBuffer": { try retrieveBuffer($0, output: true) },
-        "WdfRequestRetrieveInputMemory": { try retrieveMemory($0, output: false) },
-        "WdfRequestRetrieveOutputMemory": { try retrieveMemory($0, output: true) },
-        "WdfRequestRetrieveInputWdmMdl": { try retrieveMdl($0, output: false) },
-        "WdfRequestRetrieveOutputWdmMdl": { try retrieveMdl($0, output: true) },
-        "WdfRequestRetrieveUnsafeUserInputBuffer": { try unsafeUserBuffer($0, output: false) },
-        "WdfRequestRetrieveUnsafeUserOutputBuffer": { try unsafeUserBuffer($0, output: true) },
-        "WdfRequestGetParameters": { try parameters($0) },
-        "WdfRequestWdmGetIrp": { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")["irp"] },
-        "WdfRequestGetFileObject": { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")["file"] },
-        "WdfRequestGetIoQueue": { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")["queue"] },
-        "WdfRequestGetRequestorMode": { call in
+        .kmdf("WdfRequestRetrieveInputBuffer") { try retrieveBuffer($0, output: false) },
+        .kmdf("WdfRequestRetrieveOutputBuffer") { try retrieveBuffer($0, output: true) },
+        .kmdf("WdfRequestRetrieveInputMemory") { try retrieveMemory($0, output: false) },
+        .kmdf("WdfRequestRetrieveOutputMemory") { try retrieveMemory($0, output: true) },
+        .kmdf("WdfRequestRetrieveInputWdmMdl") { try retrieveMdl($0, output: false) },
+        .kmdf("WdfRequestRetrieveOutputWdmMdl") { try retrieveMdl($0, output: true) },
+        .kmdf("WdfRequestRetrieveUnsafeUserInputBuffer") { try unsafeUserBuffer($0, output: false) },
+        .kmdf("WdfRequestRetrieveUnsafeUserOutputBuffer") { try unsafeUserBuffer($0, output: true) },
+        .kmdf("WdfRequestGetParameters") { try parameters($0) },
+        .kmdf("WdfRequestWdmGetIrp") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")["irp"] },
+        .kmdf("WdfRequestGetFileObject") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")["file"] },
+        .kmdf("WdfRequestGetIoQueue") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")["queue"] },
+        .kmdf("WdfRequestGetRequestorMode") { call in
             let request = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")
             return UInt64(try call.kernel.readU8(request["irp"] + UInt64(Layout.IRP.requestorMode)))
         },
-        "WdfRequestIsCanceled": { _ in 0 },
-        "WdfRequestMarkCancelable": { _ in 0 },
-        "WdfRequestMarkCancelableEx": { _ in UInt64(NTStatus.success) },
-        "WdfRequestUnmarkCancelable": { _ in UInt64(NTStatus.success) },
-        "WdfRequestStopAcknowledge": { _ in 0 },
-        "WdfRequestRequeue": { call in
+        .kmdf("WdfRequestIsCanceled") { _ in 0 }.stub("requests are never cancelled in a run"),
+        .kmdf("WdfRequestMarkCancelable") { _ in 0 }.stub("requests are never cancelled in a run"),
+        .kmdf("WdfRequestMarkCancelableEx") { _ in UInt64(NTStatus.success) }.stub("requests are never cancelled in a run"),
+        .kmdf("WdfRequestUnmarkCancelable") { _ in UInt64(NTStatus.success) }.stub("requests are never cancelled in a run"),
+        .kmdf("WdfRequestStopAcknowledge") { _ in 0 }.stub("queues are never stopped in a run"),
+        .kmdf("WdfRequestRequeue") { call in
             let request = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")
             try enqueue(call.kernel, request: request, queue: request["queue"])
             return UInt64(NTStatus.success)
         },
-        "WdfRequestForwardToIoQueue": { call in
+        .kmdf("WdfRequestForwardToIoQueue") { call in
             let request = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")
             let queue = try call.kernel.wdfObject(call.arg(2), call, kind: "WDFQUEUE")
             try enqueue(call.kernel, request: request, queue: queue.handle)

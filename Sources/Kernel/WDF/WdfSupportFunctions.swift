@@ -3,72 +3,72 @@
 /// queues them as deferred routines ("EvtTimerFunc", "EvtWorkItem", "EvtDpcFunc")
 /// with the object handle as their one argument.
 enum WdfSupportFunctions {
-    static let handlers: [String: KernelHandler] = [
+    static let handlers: [KernelExport] = [
         // WdfSpinLockCreate / WdfWaitLockCreate(Globals, Attributes, *Lock)
-        "WdfSpinLockCreate": { try createSimple($0, kind: "WDFSPINLOCK") },
-        "WdfSpinLockAcquire": { _ in 0 },
-        "WdfSpinLockRelease": { _ in 0 },
-        "WdfWaitLockCreate": { try createSimple($0, kind: "WDFWAITLOCK") },
-        "WdfWaitLockAcquire": { _ in UInt64(NTStatus.success) },
-        "WdfWaitLockRelease": { _ in 0 },
+        .kmdf("WdfSpinLockCreate") { try createSimple($0, kind: "WDFSPINLOCK") },
+        .kmdf("WdfSpinLockAcquire") { _ in 0 }.stub("one CPU: the lock is never contended (IRQL is not raised)"),
+        .kmdf("WdfSpinLockRelease") { _ in 0 }.stub("one CPU: the lock is never contended"),
+        .kmdf("WdfWaitLockCreate") { try createSimple($0, kind: "WDFWAITLOCK") },
+        .kmdf("WdfWaitLockAcquire") { _ in UInt64(NTStatus.success) }.stub("one thread: the lock is never contended"),
+        .kmdf("WdfWaitLockRelease") { _ in 0 }.stub("one thread: the lock is never contended"),
         // WdfTimerCreate / WdfWorkItemCreate / WdfDpcCreate(Globals, Config, Attributes, *Object)
-        "WdfTimerCreate": { try createWithCallback($0, kind: "WDFTIMER") },
-        "WdfWorkItemCreate": { try createWithCallback($0, kind: "WDFWORKITEM") },
-        "WdfDpcCreate": { try createWithCallback($0, kind: "WDFDPC") },
+        .kmdf("WdfTimerCreate") { try createWithCallback($0, kind: "WDFTIMER") },
+        .kmdf("WdfWorkItemCreate") { try createWithCallback($0, kind: "WDFWORKITEM") },
+        .kmdf("WdfDpcCreate") { try createWithCallback($0, kind: "WDFDPC") },
         // WdfTimerStart(Globals, Timer, DueTime) → BOOLEAN (already queued)
-        "WdfTimerStart": { call in try schedule(call, kind: "WDFTIMER", routine: "EvtTimerFunc") },
-        "WdfTimerStop": { call in
+        .kmdf("WdfTimerStart") { call in try schedule(call, kind: "WDFTIMER", routine: "EvtTimerFunc") },
+        .kmdf("WdfTimerStop") { call in
             let timer = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFTIMER")
             defer { timer["queued"] = 0 }
             return timer["queued"]
         },
-        "WdfTimerGetParentObject": { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFTIMER").parent },
-        "WdfWorkItemEnqueue": { call in _ = try schedule(call, kind: "WDFWORKITEM", routine: "EvtWorkItem"); return 0 },
-        "WdfWorkItemGetParentObject": { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFWORKITEM").parent },
-        "WdfWorkItemFlush": { _ in 0 },
-        "WdfDpcEnqueue": { call in try schedule(call, kind: "WDFDPC", routine: "EvtDpcFunc") },
-        "WdfDpcCancel": { call in
+        .kmdf("WdfTimerGetParentObject") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFTIMER").parent },
+        .kmdf("WdfWorkItemEnqueue") { call in _ = try schedule(call, kind: "WDFWORKITEM", routine: "EvtWorkItem"); return 0 },
+        .kmdf("WdfWorkItemGetParentObject") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFWORKITEM").parent },
+        .kmdf("WdfWorkItemFlush") { _ in 0 }.stub("work items run when the scenario runs deferred routines"),
+        .kmdf("WdfDpcEnqueue") { call in try schedule(call, kind: "WDFDPC", routine: "EvtDpcFunc") },
+        .kmdf("WdfDpcCancel") { call in
             let dpc = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDPC")
             defer { dpc["queued"] = 0 }
             return dpc["queued"]
         },
-        "WdfDpcGetParentObject": { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDPC").parent },
-        "WdfDpcWdmGetDpc": { call in
+        .kmdf("WdfDpcGetParentObject") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDPC").parent },
+        .kmdf("WdfDpcWdmGetDpc") { call in
             let dpc = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDPC")
             if dpc["kdpc"] == 0 { dpc["kdpc"] = try call.kernel.heap.allocate(0x40, name: "KDPC") }
             return dpc["kdpc"]
         },
         // WdfRegistryOpenKey(Globals, ParentKey, KeyName, DesiredAccess, KeyAttributes, *Key)
-        "WdfRegistryOpenKey": { call in
+        .kmdf("WdfRegistryOpenKey") { call in
             let name = try call.kernel.readUnicodeString(call.arg(2)) ?? ""
             return try openKey(call, path: name, attributes: call.arg(4), out: call.arg(5))
         },
-        "WdfRegistryCreateKey": { call in
+        .kmdf("WdfRegistryCreateKey") { call in
             let name = try call.kernel.readUnicodeString(call.arg(2)) ?? ""
             return try openKey(call, path: name, attributes: call.arg(6), out: call.arg(7))
         },
-        "WdfRegistryClose": { call in
+        .kmdf("WdfRegistryClose") { call in
             let kernel = call.kernel
             let key = try kernel.wdfObject(call.arg(1), call, kind: "WDFKEY")
             return try kernel.runGuestStep(call, kernel.wdfDelete(key.handle, then: { .finish(0) }))
         },
-        "WdfRegistryWdmGetHandle": { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFKEY")["handle"] },
-        "WdfRegistryQueryULong": { call in
+        .kmdf("WdfRegistryWdmGetHandle") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFKEY")["handle"] },
+        .kmdf("WdfRegistryQueryULong") { call in
             call.note((try? call.kernel.readUnicodeString(call.arg(2))).flatMap { $0 } ?? "")
             return UInt64(WdfStatus.objectNameNotFound)
         },
-        "WdfRegistryQueryValue": { _ in UInt64(WdfStatus.objectNameNotFound) },
-        "WdfRegistryQueryUnicodeString": { _ in UInt64(WdfStatus.objectNameNotFound) },
-        "WdfRegistryQueryString": { _ in UInt64(WdfStatus.objectNameNotFound) },
-        "WdfRegistryQueryMultiString": { _ in UInt64(WdfStatus.objectNameNotFound) },
-        "WdfRegistryAssignULong": { _ in UInt64(NTStatus.success) },
-        "WdfRegistryAssignValue": { _ in UInt64(NTStatus.success) },
-        "WdfRegistryAssignUnicodeString": { _ in UInt64(NTStatus.success) },
-        "WdfRegistryAssignString": { _ in UInt64(NTStatus.success) },
-        "WdfRegistryAssignMemory": { _ in UInt64(NTStatus.success) },
-        "WdfRegistryAssignMultiString": { _ in UInt64(NTStatus.success) },
-        "WdfRegistryRemoveKey": { _ in UInt64(NTStatus.success) },
-        "WdfRegistryRemoveValue": { _ in UInt64(NTStatus.success) },
+        .kmdf("WdfRegistryQueryValue") { _ in UInt64(WdfStatus.objectNameNotFound) }.stub("WDF registry keys are empty: every value is not found"),
+        .kmdf("WdfRegistryQueryUnicodeString") { _ in UInt64(WdfStatus.objectNameNotFound) }.stub("WDF registry keys are empty: every value is not found"),
+        .kmdf("WdfRegistryQueryString") { _ in UInt64(WdfStatus.objectNameNotFound) }.stub("WDF registry keys are empty: every value is not found"),
+        .kmdf("WdfRegistryQueryMultiString") { _ in UInt64(WdfStatus.objectNameNotFound) }.stub("WDF registry keys are empty: every value is not found"),
+        .kmdf("WdfRegistryAssignULong") { _ in UInt64(NTStatus.success) }.stub("WDF registry writes are not kept"),
+        .kmdf("WdfRegistryAssignValue") { _ in UInt64(NTStatus.success) }.stub("WDF registry writes are not kept"),
+        .kmdf("WdfRegistryAssignUnicodeString") { _ in UInt64(NTStatus.success) }.stub("WDF registry writes are not kept"),
+        .kmdf("WdfRegistryAssignString") { _ in UInt64(NTStatus.success) }.stub("WDF registry writes are not kept"),
+        .kmdf("WdfRegistryAssignMemory") { _ in UInt64(NTStatus.success) }.stub("WDF registry writes are not kept"),
+        .kmdf("WdfRegistryAssignMultiString") { _ in UInt64(NTStatus.success) }.stub("WDF registry writes are not kept"),
+        .kmdf("WdfRegistryRemoveKey") { _ in UInt64(NTStatus.success) }.stub("WDF registry writes are not kept"),
+        .kmdf("WdfRegistryRemoveValue") { _ in UInt64(NTStatus.success) }.stub("WDF registry writes are not kept"),
     ]
 
     static func createSimple(_ call: KernelCall, kind: String) throws -> UInt64 {
