@@ -24,6 +24,8 @@ let package = Package(
     products: [
         .executable(name: "hvcisim", targets: ["hvcisim"]),
         .library(name: "PEImage", targets: ["PEImage"]),
+        // The layers below the CLI, for the FuzzTesting package (kept out of this build, as WasmKit does).
+        .library(name: "HVCISimCore", targets: ["PEImage", "Events", "StaticChecks", "Kernel", "Memory", "Scenario"]),
     ],
     // No package dependencies: the CLI parses its own command line (see
     // Sources/hvcisim/CommandLine) so that no Foundation library is linked.

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# usage: FuzzTesting/fuzz.sh parse|run SECONDS [JOBS]
+# Builds the libFuzzer target (FuzzParse: PEFile + static checks; FuzzRun: load + run in
+# process, isolation off) with every Swift target instrumented, seeds it from Samples/ and,
+# when present, the driver corpus (.corpus/drivers), and fuzzes for SECONDS with JOBS
+# workers. Crashes, timeouts and out-of-memory inputs land in FuzzTesting/artifacts/;
+# the corpus it grows is kept in FuzzTesting/corpus-TARGET/ (both git-ignored).
+# The last line is "executions: N" (the sum over workers of libFuzzer's "Done N runs").
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+target=${1:?parse or run}; seconds=${2:?seconds}; jobs=${3:-1}
+case $target in parse) product=FuzzParse ;; run) product=FuzzRun ;; *) echo "parse or run" >&2; exit 2 ;; esac
+(cd "$here" && swift build -c release --product "$product" -Xswiftc -sanitize=fuzzer >/dev/null)
+binary=$here/.build/release/$product
+corpus=$here/corpus-$target; seeds=$here/seeds; artifacts=$here/artifacts
+mkdir -p "$corpus" "$seeds" "$artifacts"
+cp -n "$root"/Samples/bin/*.sys "$seeds"/ 2>/dev/null || true
+[ -d "$root/.corpus/drivers" ] && find "$root/.corpus/drivers" -name '*.sys' -size -1024k -exec cp -n {} "$seeds"/ \; 2>/dev/null || true
+logs=$(mktemp -d); trap 'rm -rf "$logs"' EXIT
+for job in $(seq 1 "$jobs"); do
+  HVCISIM_NO_ISOLATION=1 "$binary" "$corpus" "$seeds" -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=30 \
+    -max_len=1048576 -artifact_prefix="$artifacts/" -print_final_stats=1 -seed="$job" > "$logs/$job.log" 2>&1 &
+done
+wait || true
+total=0
+for job in $(seq 1 "$jobs"); do
+  runs=$(grep -o 'Done [0-9]* runs' "$logs/$job.log" | awk '{print $2}' | tail -1)
+  crashed=$(grep -c 'ERROR: libFuzzer\|==ERROR\|SUMMARY: libFuzzer' "$logs/$job.log" || true)
+  echo "worker $job: ${runs:-?} runs, crash reports: $crashed"
+  [ "$crashed" = 0 ] || grep -m3 'ERROR\|SUMMARY\|artifact' "$logs/$job.log"
+  total=$((total + ${runs:-0}))
+done
+echo "artifacts: $(ls "$artifacts" | wc -l) in $artifacts"
+echo "executions: $total"
