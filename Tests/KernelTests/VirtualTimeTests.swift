@@ -36,16 +36,24 @@ struct VirtualTimeTests {
 
     func interruptTime(_ h: KernelHarness) -> UInt64 { TimeArea.clock(h.kernel).interruptTime }
 
+    /// Why the entry point was parked, nil when it was not.
+    func parkReason(_ h: KernelHarness) -> String? {
+        if case .parked(let why)? = h.kernel.stopReason { return why }
+        return nil
+    }
+
+    /// Runs `routine` as an entry point (`queued`: a routine the driver queued).
+    func runEntry(_ h: KernelHarness, _ routine: UInt64, queued: Bool) throws {
+        h.kernel.beginEntryPoint(queued: queued)
+        _ = try h.run(at: routine)
+    }
+
     @Test func aQueuedWorkerThatSleepsForeverIsParkedAfterItsBudgetOfEmulatedTime() throws {
         let h = try KernelHarness(hvci: false, virtualTime: VirtualTimeBudget(seconds: 60))
         let worker = try Self.sleepingWorker(h)
         let before = interruptTime(h)
-        h.kernel.beginEntryPoint(queued: true)
-        _ = try h.run(at: worker)
-        guard case .parked(let why)? = h.kernel.stopReason else {
-            Issue.record("not parked: \(String(describing: h.kernel.stopReason))")
-            return
-        }
+        try runEntry(h, worker, queued: true)
+        let why = try #require(parkReason(h), "not parked: \(String(describing: h.kernel.stopReason))")
         #expect(why.contains("61 s of emulated time") && why.contains("budget of 60 s"), "\(why)")
         // 61 one-second delays: the clock moved by them, and no further.
         #expect(interruptTime(h) - before == 61 * 10_000_000 + 0)
@@ -55,13 +63,9 @@ struct VirtualTimeTests {
     @Test func theTimeBudgetDoesNotApplyToDriverEntryOrRequests() throws {
         let h = try KernelHarness(hvci: false, virtualTime: VirtualTimeBudget(seconds: 60, repeatedCalls: 500))
         let worker = try Self.sleepingWorker(h)
-        h.kernel.beginEntryPoint(queued: false)
-        _ = try h.run(at: worker)
+        try runEntry(h, worker, queued: false)
         // Not parked for time: the identical delays are a loop without effect, parked by that rule.
-        guard case .parked(let why)? = h.kernel.stopReason else {
-            Issue.record("not parked: \(String(describing: h.kernel.stopReason))")
-            return
-        }
+        let why = try #require(parkReason(h), "not parked: \(String(describing: h.kernel.stopReason))")
         #expect(why.contains("500 kernel calls in a row"), "\(why)")
     }
 
@@ -71,12 +75,8 @@ struct VirtualTimeTests {
         try h.call("KeInitializeEvent", event, 0, 1) // notification event, signalled: every wait succeeds at once
         let worker = try Self.pollingWorker(h, event: event)
         let before = interruptTime(h)
-        h.kernel.beginEntryPoint(queued: true)
-        _ = try h.run(at: worker)
-        guard case .parked(let why)? = h.kernel.stopReason else {
-            Issue.record("not parked: \(String(describing: h.kernel.stopReason))")
-            return
-        }
+        try runEntry(h, worker, queued: true)
+        let why = try #require(parkReason(h), "not parked: \(String(describing: h.kernel.stopReason))")
         #expect(why.contains("1000 kernel calls in a row repeated earlier ones"), "\(why)")
         #expect(h.kernel.callCount == 1 + 1000) // one new call, then 1000 repeats (KeInitializeEvent was invoked directly)
         #expect(interruptTime(h) == before)
