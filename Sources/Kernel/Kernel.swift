@@ -17,6 +17,8 @@ public struct KernelConfiguration: Sendable {
     public var unmodeledReturnValue: UInt64
     /// Kernel calls kept in the report (the count goes on past it).
     public var recordedCallLimit: Int
+    /// When a looping routine is parked (VirtualTime.swift).
+    public var virtualTime: VirtualTimeBudget
     /// The driver's own name, for DV's image-name parameters and symbolisation.
     public var driverName: String
     /// The registry path handed to DriverEntry.
@@ -30,8 +32,10 @@ public struct KernelConfiguration: Sendable {
     public init(hvci: Bool, verifier: Bool = true, enforcement: Enforcement = .audit, kernelCallLimit: Int = 1_000_000,
                 unmodeledReturnValue: UInt64 = 0, recordedCallLimit: Int = 10_000,
                 driverName: String = "driver.sys", registryPath: String? = nil,
-                registry: RegistrySeed = RegistrySeed(), driverImage: [UInt8] = []) {
+                registry: RegistrySeed = RegistrySeed(), driverImage: [UInt8] = [],
+                virtualTime: VirtualTimeBudget = VirtualTimeBudget()) {
         self.hvci = hvci
+        self.virtualTime = virtualTime
         self.verifier = verifier
         self.driverImage = driverImage
         self.enforcement = enforcement
@@ -53,6 +57,8 @@ public enum KernelStop: Error, Sendable, Equatable {
     case kernelCallLimit(Int)
     /// A wait that nothing in a single-CPU model can ever satisfy.
     case unsatisfiableWait(String)
+    /// The routine kept looping past a virtual-time budget (VirtualTime.swift); why.
+    case parked(String)
     /// Enforce mode: a Driver Verifier violation stops the driver, as on Windows.
     /// `parameters` are the bug check's p1–p4 as the finding carries them.
     case verifierViolation(code: String, site: UInt64, parameters: [UInt64])
@@ -146,10 +152,14 @@ public final class Kernel {
     /// the return address of an entry point.
     public var returnTrap: UInt64 { trampolines.returnTrap }
 
-    /// Clears per-entry-point state before the next entry point runs.
-    public func beginEntryPoint() {
+    /// Clears per-entry-point state before the next entry point runs. `queued`: the entry point
+    /// is a routine the driver queued (a thread, work item, DPC, timer, callback), subject to the
+    /// virtual-time budget.
+    public func beginEntryPoint(queued: Bool = false) {
         stopReason = nil
         SynchronizationArea.abandonRunningFrames(self)
+        virtualTime.entry = RoutineWatch(timed: queued)
+        virtualTime.parkedNotes = []
     }
 
     func record(_ finding: Finding) {

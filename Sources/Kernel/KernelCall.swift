@@ -22,6 +22,8 @@ public final class KernelCall {
     /// driver's call (the return address) and the routine's own address (its trampoline slot).
     public let routineCall: RoutineCall
     var notes: [String] = []
+    /// Wait deadlines by timeout pointer, fixed at the wait's start (SynchronizationArea.deadline).
+    var waitDeadlines: [UInt64: UInt64] = [:]
     private var cache: [Int: UInt64] = [:]
 
     init(kernel: Kernel, function: String) throws {
@@ -74,6 +76,7 @@ extension Kernel {
             return
         }
         beforeCall?(call)
+        let clockBefore = processor.systemTime
         var result: UInt64
         do {
             if let handler = slot.handler {
@@ -98,6 +101,7 @@ extension Kernel {
             result = 0
         }
         try? engine.write(.rax, result)
+        checkBudget(call, result: result, elapsed: processor.systemTime >= clockBefore ? processor.systemTime - clockBefore : 0)
         let arguments = (0..<4).map { (try? call.arg($0)) ?? 0 }
         if calls.count < configuration.recordedCallLimit {
             calls.append(KernelCallRecord(function: slot.name, arguments: arguments, returnValue: result,

@@ -150,7 +150,8 @@ final class Session {
                             configuration: KernelConfiguration(hvci: options.hvci, verifier: options.verifier,
                                                                enforcement: options.enforcement,
                                                                kernelCallLimit: options.limits.kernelCalls, driverName: name,
-                                                               registry: options.registry, driverImage: image))
+                                                               registry: options.registry, driverImage: image,
+                                                               virtualTime: options.limits.virtualTime))
         let stackPages = max(2, (options.limits.stackBytes + 0xFFF) / 0x1000)
         let stack = try memory.allocate(pages: stackPages, owner: .stack)
         stackTop = stack.end

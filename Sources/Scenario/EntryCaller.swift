@@ -31,10 +31,13 @@ final class EntryCaller {
         }
     }
 
-    func call(_ name: String, at address: UInt64, arguments: [UInt64], findings: () -> [Finding]) -> EntryPointResult {
+    /// `queued`: a routine the driver queued (thread, work item, DPC, timer, callback), which
+    /// the virtual-time budget applies to.
+    func call(_ name: String, at address: UInt64, arguments: [UInt64], queued: Bool = false,
+              findings: () -> [Finding]) -> EntryPointResult {
         let engine = kernel.engine
         let callsBefore = kernel.callCount, recordedBefore = kernel.calls.count
-        kernel.beginEntryPoint()
+        kernel.beginEntryPoint(queued: queued)
         _ = memory.takeStopViolation()
         counter?.reset()
         interrupt = nil
@@ -47,9 +50,14 @@ final class EntryCaller {
             outcome = .emulationError("setting up the call: \(error)")
         }
         _ = engine
-        let result = EntryPointResult(name: name, address: address, outcome: outcome, instructions: counter?.count,
+        var result = EntryPointResult(name: name, address: address, outcome: outcome, instructions: counter?.count,
                                       kernelCalls: kernel.callCount - callsBefore,
                                       calls: Array(kernel.calls[recordedBefore...]), findings: findings())
+        result.notes = kernel.takeParkedNotes()
+        if case .parked = outcome {
+            result.notes.append("parked: the routine kept looping; on Windows it would go on in the background. "
+                                + "The run goes on with the next entry point (docs/virtual-time.md)")
+        }
         options.observer?.entryFinished(result)
         return result
     }
@@ -164,6 +172,7 @@ final class EntryCaller {
         case let .bugCheck(code, parameters, _): return .bugCheck(code: code, parameters: parameters)
         case .kernelCallLimit(let n): return .kernelCallLimit(n)
         case .unsatisfiableWait(let what): return .unsatisfiableWait(what)
+        case .parked(let why): return .parked(why)
         case let .verifierViolation(_, _, parameters):
             // The same p1–p4 as the finding (DV's table, DESIGN.md §2.3).
             return .bugCheck(code: 0xC4, parameters: parameters)

@@ -159,7 +159,7 @@ struct EntryPaths {
         while !pending.isEmpty, results.count < Self.maxDeferredRuns {
             let routine = pending.removeFirst()
             results.append(caller.call("\(routine.kind) 0x\(String(routine.routine, radix: 16))", at: routine.routine,
-                                       arguments: routine.arguments, findings: { session.takeFindings() }))
+                                       arguments: routine.arguments, queued: true, findings: { session.takeFindings() }))
             pending += kernel.takeDeferredRoutines()
         }
         return results

@@ -19,6 +19,9 @@ public struct Limits: Sendable, Equatable {
     /// Kernel stack size in bytes: what bounds call depth (Windows uses 24 KiB; the overflow
     /// hits a guard page and ends the entry point as a stack overflow).
     public var stackBytes: Int = 0x6000
+    /// When a routine that keeps looping is parked (`--virtual-time-budget`,
+    /// `--repeated-call-limit`; docs/virtual-time.md).
+    public var virtualTime = VirtualTimeBudget()
 
     public init() {}
 }

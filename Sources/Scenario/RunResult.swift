@@ -13,6 +13,9 @@ public enum Outcome: Sendable, Equatable {
     case timeout(Double)
     case kernelCallLimit(Int)
     case unsatisfiableWait(String)
+    /// The routine kept looping and was ended after a virtual-time budget (docs/virtual-time.md);
+    /// why. On Windows it would go on running in the background.
+    case parked(String)
     /// The emulator could not go on (an instruction it cannot execute, an internal error).
     case emulationError(String)
     /// The tool's own process running the emulator died (an abort inside the emulator, a
@@ -28,6 +31,7 @@ public enum Outcome: Sendable, Equatable {
         case .timeout: return "timeout"
         case .kernelCallLimit: return "kernel-call-limit"
         case .unsatisfiableWait: return "unsatisfiable-wait"
+        case .parked: return "parked"
         case .emulationError: return "emulation-error"
         case .toolFault: return "tool-fault"
         }
@@ -136,6 +140,7 @@ extension Outcome {
         case .timeout(let s): return "stopped: timeout (\(s) s)"
         case .kernelCallLimit(let n): return "stopped: kernel-call limit (\(n))"
         case .unsatisfiableWait(let what): return "stopped: wait that can never be satisfied (\(what))"
+        case .parked(let why): return "parked: \(why)"
         case .emulationError(let text): return "emulation error: \(text)"
         case .toolFault(let text): return "tool fault: \(text)"
         }
@@ -181,7 +186,7 @@ extension RunResult {
             if entry.findings.contains(where: \.decidesIncompatibility) { return nil }
             let whose = gaps.isEmpty ? " (the driver's own fault, or a model gap: see the trace)" : afterGaps
             return "DriverEntry crashed: \(entry.outcome.summary)\(whose)"
-        case .instructionLimit, .timeout, .kernelCallLimit:
+        case .instructionLimit, .timeout, .kernelCallLimit, .parked:
             return "DriverEntry \(entry.outcome.summary)"
         case .unsatisfiableWait:
             return "DriverEntry \(entry.outcome.summary): the model cannot satisfy it"

@@ -81,6 +81,12 @@ struct Run: Subcommand {
                        defaultText: "\(Limits().guestMemoryBytes >> 20)"),
             OptionSpec(long: "kernel-call-limit", kind: .value(placeholder: "count"), help: "Calls into the kernel model per run.",
                        defaultText: "\(Limits().kernelCalls)"),
+            OptionSpec(long: "virtual-time-budget", kind: .value(placeholder: "seconds"),
+                       help: "Emulated seconds a queued routine (thread, work item, DPC, timer) may let pass before it is parked (0: never; docs/virtual-time.md).",
+                       defaultText: "\(Int(Limits().virtualTime.seconds))"),
+            OptionSpec(long: "repeated-call-limit", kind: .value(placeholder: "count"),
+                       help: "Kernel calls in a row repeating earlier ones (a loop without effect) before a routine is parked (0: never).",
+                       defaultText: "\(Limits().virtualTime.repeatedCalls)"),
             OptionSpec(long: "stack-size", kind: .value(placeholder: "bytes"), help: "Kernel stack size in bytes (bounds call depth).",
                        defaultText: "\(Limits().stackBytes)"),
             OptionSpec(long: "preferred-base", kind: .flag,
@@ -109,6 +115,8 @@ struct Run: Subcommand {
     var memoryLimit: Int
     var kernelCallLimit: Int
     var stackSize: Int
+    var virtualTimeBudget: Double
+    var repeatedCallLimit: Int
     var preferredBase: Bool
     var ioctls: [String]
     var outputSize: Int
@@ -129,6 +137,8 @@ struct Run: Subcommand {
         memoryLimit = try arguments.integer("memory-limit", default: defaults.guestMemoryBytes >> 20)
         kernelCallLimit = try arguments.integer("kernel-call-limit", default: defaults.kernelCalls)
         stackSize = try arguments.integer("stack-size", default: defaults.stackBytes)
+        virtualTimeBudget = try arguments.number("virtual-time-budget", default: defaults.virtualTime.seconds)
+        repeatedCallLimit = try arguments.integer("repeated-call-limit", default: defaults.virtualTime.repeatedCalls)
         preferredBase = arguments.flag("preferred-base")
         ioctls = arguments.all("ioctl")
         outputSize = try arguments.integer("output-size", default: IoctlRequest(code: 0).outputLength)
@@ -143,6 +153,8 @@ struct Run: Subcommand {
         guard (1...16384).contains(memoryLimit) else { throw UsageError("--memory-limit must be 1 to 16384 MiB") }
         guard kernelCallLimit > 0 else { throw UsageError("--kernel-call-limit must be positive") }
         guard (0x2000...(64 << 20)).contains(stackSize) else { throw UsageError("--stack-size must be 8 KiB to 64 MiB") }
+        guard virtualTimeBudget >= 0, virtualTimeBudget <= 1e9 else { throw UsageError("--virtual-time-budget must be 0 to 10^9 seconds") }
+        guard repeatedCallLimit >= 0 else { throw UsageError("--repeated-call-limit must be 0 or more") }
         guard (0...(16 << 20)).contains(outputSize) else { throw UsageError("--output-size must be 0 to 16 MiB") }
         _ = try parsedIoctls()
     }
@@ -187,6 +199,7 @@ struct Run: Subcommand {
         limits.guestMemoryBytes = memoryLimit << 20
         limits.kernelCalls = kernelCallLimit
         limits.stackBytes = stackSize
+        limits.virtualTime = VirtualTimeBudget(seconds: virtualTimeBudget, repeatedCalls: repeatedCallLimit)
         let tracer: (@Sendable (String) -> Void)? = trace ? Run.writeTrace : nil
         let settings: [Bool] = hvci == .both ? [true, false] : [hvci == .on]
         let name = SystemIO.lastComponent(driver)

@@ -162,6 +162,22 @@ struct InconclusiveCommandTests {
         }
     }
 
+    @Test func virtualTimeBudgetsAreOptionsWithDocumentedDefaults() throws {
+        let help = try runHVCISim(["run", "--help"])
+        #expect(help.stdout.contains("--virtual-time-budget"))
+        #expect(help.stdout.contains("--repeated-call-limit"))
+        #expect(help.stdout.contains("docs/virtual-time.md"))
+        for bad in [["--virtual-time-budget", "-1"], ["--virtual-time-budget", "x"], ["--repeated-call-limit", "-5"]] {
+            let failed = try runHVCISim(["run", "Samples/bin/compliant.sys"] + bad, currentDirectory: TestPaths.packageRoot)
+            #expect(failed.status == 2, "\(bad)")
+            #expect(failed.stderr.split(separator: "\n").count == 1, "\(bad)")
+        }
+        // 0 turns both off; a clean driver is unaffected either way.
+        let off = try runHVCISim(["run", "Samples/bin/compliant.sys", "--virtual-time-budget", "0", "--repeated-call-limit", "0"],
+                                 currentDirectory: TestPaths.packageRoot)
+        #expect(off.status == 0)
+    }
+
     @Test func aDispatchRoutineWithNoKnownCodeIsStillRunOnce() throws {
         // With discovery off and no --ioctl, compliant's IRP_MJ_DEVICE_CONTROL still runs with the neutral code.
         let result = try runHVCISim(["run", "Samples/bin/compliant.sys", "--no-discover-ioctls"], currentDirectory: TestPaths.packageRoot)

@@ -11,12 +11,13 @@ final class KernelHarness {
     let kernel: Kernel
     let stack: Allocation
 
-    init(hvci: Bool = true, enforcement: Enforcement = .audit, driverImage: [UInt8] = []) throws {
+    init(hvci: Bool = true, enforcement: Enforcement = .audit, driverImage: [UInt8] = [],
+         virtualTime: VirtualTimeBudget = VirtualTimeBudget()) throws {
         engine = try Engine()
         memory = try MemoryModel(engine: engine, configuration: .init(hvci: hvci, enforcement: enforcement))
         kernel = try Kernel(engine: engine, memory: memory,
                             configuration: KernelConfiguration(hvci: hvci, enforcement: enforcement, driverName: "test.sys",
-                                                               driverImage: driverImage))
+                                                               driverImage: driverImage, virtualTime: virtualTime))
         stack = try memory.allocate(pages: 8, owner: .stack)
         try engine.write(.rsp, stack.end - 0x1000)
     }

@@ -56,6 +56,19 @@ struct VerdictTests {
         }
     }
 
+    @Test func aRoutineParkedAfterDriverEntryDoesNotMakeTheVerdictInconclusive() throws {
+        var result = try run(try sample("compliant"))
+        result.entryPoints.append(EntryPointResult(name: "SystemThread 0x1000", address: 0x1000,
+                                                   outcome: .parked("it let 60.1 s of emulated time pass"), instructions: 10,
+                                                   kernelCalls: 61, calls: [], findings: []))
+        #expect(result.inconclusiveReason == nil)
+        #expect(result.verdict == .compatible)
+        result.entryPoints[0].outcome = .parked("20000 kernel calls in a row repeated earlier ones")
+        #expect(result.verdict == .inconclusive)
+        #expect(result.inconclusiveReason == "DriverEntry parked: 20000 kernel calls in a row repeated earlier ones")
+        #expect(result.entryPoints[0].outcome.kind == "parked")
+    }
+
     @Test func aDriversOwnCrashIsInconclusiveNotIncompatible() throws {
         // code-write stores into its own .text: the read-only PTE stops it on any Windows.
         let result = try run(try sample("code-write"))

@@ -44,7 +44,7 @@ extension SynchronizationArea {
         let kernel = call.kernel
         let timed = timeout == 0 || (try? kernel.readU64(timeout)) ?? 0 != 0
         // How long the waiter lets time pass for a blocked routine's timer (nil: forever).
-        let limit = timeout == 0 ? nil : try? deadline(kernel, timeoutPointer: timeout)
+        let limit = timeout == 0 ? nil : try? deadline(call, timeoutPointer: timeout)
         let value = try kernel.runGuestStep(call, try waitStep(call, runs: 0, objects: objects, waitAll: waitAll,
                                                                timed: timed, limit: limit, wait))
         if let redirect = kernel.guestCallbacks.redirect {
@@ -95,10 +95,16 @@ extension SynchronizationArea {
         var stackTop: UInt64 = 0
         /// The routine blocked and the waiter resumed without it.
         var abandoned = false
+        /// The routine went over a virtual-time budget and was ended (VirtualTime.swift).
+        var parked = false
+        /// What the routine has used of its budgets (kept while it is blocked).
+        let watch: RoutineWatch
 
         init(routine: DeferredRoutine, thread: UInt64, entry: UInt64, registers: [UInt64], irql: UInt8,
-             objects: [UInt64], waitAll: Bool, wait: @escaping () throws -> UInt64) {
+             objects: [UInt64], waitAll: Bool, watch: RoutineWatch = RoutineWatch(timed: true),
+             wait: @escaping () throws -> UInt64) {
             self.routine = routine
+            self.watch = watch
             self.thread = thread
             self.entry = entry
             self.registers = registers
@@ -122,6 +128,7 @@ extension SynchronizationArea {
         var wait: () throws -> UInt64
         var resumeStack: UInt64
         var stackTop: UInt64
+        var watch: RoutineWatch
     }
 
     final class Scheduler {
@@ -225,7 +232,7 @@ extension SynchronizationArea {
                 stackPointer: inner?.entry ?? call.stackPointer, registers: inner?.registers ?? saveRegisters(kernel),
                 irql: inner?.irql ?? currentIrql(kernel), objects: inner?.objects ?? objects,
                 waitAll: inner?.waitAll ?? waitAll, wait: inner?.wait ?? wait,
-                resumeStack: frame.resumeStack, stackTop: frame.stackTop))
+                resumeStack: frame.resumeStack, stackTop: frame.stackTop, watch: frame.watch))
         }
         for frame in frames[(index + 1)...].reversed() { suspend(kernel, frame) }
         scheduler.frames.removeSubrange((index + 1)...)
@@ -259,7 +266,7 @@ extension SynchronizationArea {
         let blocked = scheduler.blocked.remove(at: index)
         let frame = WaitFrame(routine: blocked.routine, thread: blocked.thread, entry: call.stackPointer,
                               registers: saveRegisters(kernel), irql: currentIrql(kernel),
-                              objects: objects, waitAll: waitAll, wait: wait)
+                              objects: objects, waitAll: waitAll, watch: blocked.watch, wait: wait)
         frame.resumeStack = blocked.resumeStack
         frame.stackTop = blocked.stackTop
         // The blocked routine's wait is satisfied now (it consumes what it takes from the objects).
@@ -339,6 +346,11 @@ extension SynchronizationArea {
             if let index = scheduler.frames.lastIndex(where: { $0 === frame }) { scheduler.frames.removeSubrange(index...) }
             if frame.abandoned {
                 suspend(kernel, frame)
+            } else if frame.parked {
+                // Ended where it was, its thread still running (never signalled): the waiter goes on.
+                suspend(kernel, frame)
+                restoreRegisters(kernel, frame.registers)
+                if frame.stackTop != 0, scheduler.freeStacks.count < Scheduler.maxStacks { scheduler.freeStacks.append(frame.stackTop) }
             } else {
                 DeferredArea.deferredState(kernel).nestedDepth -= 1
                 // Back to the waiter on its own thread: its callee-saved registers are the ones it

@@ -356,6 +356,16 @@ extension SynchronizationArea {
         return TimeArea.absoluteTime(kernel, Int64(bitPattern: try kernel.readU64(timeoutPointer)))
     }
 
+    /// The same for a wait call, fixed when the wait began: a relative timeout counts from then,
+    /// however long the routines run inside the wait let the clock move.
+    static func deadline(_ call: KernelCall, timeoutPointer: UInt64) throws -> UInt64? {
+        guard timeoutPointer != 0 else { return nil }
+        if let fixed = call.waitDeadlines[timeoutPointer] { return fixed }
+        let value = try deadline(call.kernel, timeoutPointer: timeoutPointer)
+        call.waitDeadlines[timeoutPointer] = value
+        return value
+    }
+
     static func queuedNote(_ kernel: Kernel) -> String {
         let count = kernel.deferredRoutines.count
         guard count > 0 else { return "" }
@@ -366,7 +376,7 @@ extension SynchronizationArea {
     /// STATUS_TIMEOUT; throws `unsatisfiableWait` for an infinite wait nothing can satisfy.
     static func wait(_ call: KernelCall, objects: [UInt64], waitAll: Bool, timeout timeoutPointer: UInt64) throws -> UInt32 {
         let kernel = call.kernel
-        let deadline = try deadline(kernel, timeoutPointer: timeoutPointer)
+        let deadline = try deadline(call, timeoutPointer: timeoutPointer)
         let function = call.function.split(separator: "!").last.map(String.init) ?? call.function
         let irql = currentIrql(kernel)
         if irql > 2 || (irql == 2 && deadline != kernel.processor.systemTime) {
@@ -450,7 +460,7 @@ extension SynchronizationArea {
         }
         if let selfWait, waitAll || objects.isEmpty {
             let function = call.function.split(separator: "!").last.map(String.init) ?? call.function
-            guard let deadline = try deadline(kernel, timeoutPointer: timeout) else {
+            guard let deadline = try deadline(call, timeoutPointer: timeout) else {
                 throw KernelStop.unsatisfiableWait("\(function) on \(selfWait), which cannot end while it waits")
             }
             try TimeArea.advance(kernel, to: deadline)

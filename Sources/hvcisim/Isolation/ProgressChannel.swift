@@ -87,6 +87,7 @@ final class ProgressChannel: RunObserver, @unchecked Sendable {
         case .timeout(let seconds): return ["timeout", String(seconds)]
         case .kernelCallLimit(let n): return ["kernel-call-limit", String(n)]
         case .unsatisfiableWait(let text): return ["unsatisfiable-wait", text]
+        case .parked(let text): return ["parked", text]
         case .emulationError(let text): return ["emulation-error", text]
         case .toolFault(let text): return ["tool-fault", text]
         }
@@ -103,6 +104,7 @@ final class ProgressChannel: RunObserver, @unchecked Sendable {
         case "timeout": return .timeout(Double(text) ?? 0)
         case "kernel-call-limit": return .kernelCallLimit(Int(truncatingIfNeeded: number(0)))
         case "unsatisfiable-wait": return .unsatisfiableWait(text)
+        case "parked": return .parked(text)
         case "emulation-error": return .emulationError(text)
         default: return .toolFault(text)
         }
