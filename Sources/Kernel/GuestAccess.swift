@@ -84,8 +84,8 @@ extension Kernel {
     /// A UNICODE_STRING at `address` (nil pointer: nil).
     public func readUnicodeString(_ address: UInt64) throws -> String? {
         guard address != 0 else { return nil }
-        let length = Int(try readU16(address + UInt64(Layout.UnicodeString.length)))
-        let buffer = try readU64(address + UInt64(Layout.UnicodeString.buffer))
+        let length = Int(try readU16(address &+ UInt64(Layout.UnicodeString.length)))
+        let buffer = try readU64(address &+ UInt64(Layout.UnicodeString.buffer))
         guard length > 0, buffer != 0 else { return "" }
         return try decodeUTF16(readBytes(buffer, count: length & ~1))
     }
@@ -118,10 +118,10 @@ extension Kernel {
 
     /// Writes a UNICODE_STRING header at `address` describing `buffer` (`length` bytes, no NUL).
     public func writeUnicodeStringHeader(_ address: UInt64, buffer: UInt64, length: Int, maximumLength: Int) throws {
-        try writeU16(address + UInt64(Layout.UnicodeString.length), UInt16(clamping: length))
-        try writeU16(address + UInt64(Layout.UnicodeString.maximumLength), UInt16(clamping: maximumLength))
-        try writeU32(address + 4, 0)
-        try writeU64(address + UInt64(Layout.UnicodeString.buffer), buffer)
+        try writeU16(address &+ UInt64(Layout.UnicodeString.length), UInt16(clamping: length))
+        try writeU16(address &+ UInt64(Layout.UnicodeString.maximumLength), UInt16(clamping: maximumLength))
+        try writeU32(address &+ 4, 0)
+        try writeU64(address &+ UInt64(Layout.UnicodeString.buffer), buffer)
     }
 
     /// Allocates a UNICODE_STRING and its NUL-terminated buffer in kernel memory.
@@ -130,7 +130,7 @@ extension Kernel {
         var bytes: [UInt8] = units.flatMap { [UInt8(truncatingIfNeeded: $0), UInt8(truncatingIfNeeded: $0 >> 8)] }
         bytes += [0, 0]
         let header = try heap.allocate(Layout.UnicodeString.size + bytes.count, name: name)
-        let buffer = header + UInt64(Layout.UnicodeString.size)
+        let buffer = header &+ UInt64(Layout.UnicodeString.size)
         try writeBytes(buffer, bytes)
         try writeUnicodeStringHeader(header, buffer: buffer, length: units.count * 2, maximumLength: bytes.count)
         return header

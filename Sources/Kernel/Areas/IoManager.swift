@@ -44,18 +44,18 @@ enum IoManagerArea {
         guard extensionSize <= 1 << 20 else { return UInt64(NTStatus.insufficientResources) }
         typealias D = Layout.DeviceObject
         let device = try kernel.heap.allocate(D.totalSize + Int(extensionSize), name: "DEVICE_OBJECT")
-        try kernel.writeU16(device + UInt64(D.type), D.typeValue)
-        try kernel.writeU16(device + UInt64(D.size), UInt16(D.totalSize))
-        try kernel.writeU64(device + UInt64(D.driverObject), driver)
-        try kernel.writeU32(device + UInt64(D.characteristics), characteristics)
-        try kernel.writeU32(device + UInt64(D.deviceType), deviceType)
-        try kernel.writeU8(device + UInt64(D.stackSize), 1)
-        try kernel.writeU32(device + UInt64(D.flags), 0x80) // DO_DEVICE_INITIALIZING
-        if extensionSize > 0 { try kernel.writeU64(device + UInt64(D.deviceExtension), device + UInt64(D.totalSize)) }
+        try kernel.writeU16(device &+ UInt64(D.type), D.typeValue)
+        try kernel.writeU16(device &+ UInt64(D.size), UInt16(D.totalSize))
+        try kernel.writeU64(device &+ UInt64(D.driverObject), driver)
+        try kernel.writeU32(device &+ UInt64(D.characteristics), characteristics)
+        try kernel.writeU32(device &+ UInt64(D.deviceType), deviceType)
+        try kernel.writeU8(device &+ UInt64(D.stackSize), 1)
+        try kernel.writeU32(device &+ UInt64(D.flags), 0x80) // DO_DEVICE_INITIALIZING
+        if extensionSize > 0 { try kernel.writeU64(device &+ UInt64(D.deviceExtension), device + UInt64(D.totalSize)) }
         // Link into DriverObject->DeviceObject, newest first, as Windows does.
-        let first = try kernel.readU64(driver + UInt64(Layout.DriverObject.deviceObject))
-        try kernel.writeU64(device + UInt64(D.nextDevice), first)
-        try kernel.writeU64(driver + UInt64(Layout.DriverObject.deviceObject), device)
+        let first = try kernel.readU64(driver &+ UInt64(Layout.DriverObject.deviceObject))
+        try kernel.writeU64(device &+ UInt64(D.nextDevice), first)
+        try kernel.writeU64(driver &+ UInt64(Layout.DriverObject.deviceObject), device)
         kernel.objects.devices[device] = .init(name: name, driverObject: driver)
         try kernel.writeU64(out, device)
         return UInt64(NTStatus.success)

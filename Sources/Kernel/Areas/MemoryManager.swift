@@ -48,10 +48,10 @@ enum MemoryManagerArea {
         guard length > 0, pages <= 0x10000 else { return 0 }
         let kernel = call.kernel
         let mdl = try kernel.heap.allocate(Int(mdlHeaderSize) + 8 * pages, name: "MDL")
-        try kernel.writeU16(mdl + UInt64(Layout.MDL.size), UInt16(clamping: Int(mdlHeaderSize) + 8 * pages))
-        try kernel.writeU64(mdl + UInt64(Layout.MDL.startVa), va & ~0xFFF)
-        try kernel.writeU32(mdl + UInt64(Layout.MDL.byteCount), length)
-        try kernel.writeU32(mdl + UInt64(Layout.MDL.byteOffset), UInt32(va & 0xFFF))
+        try kernel.writeU16(mdl &+ UInt64(Layout.MDL.size), UInt16(clamping: Int(mdlHeaderSize) + 8 * pages))
+        try kernel.writeU64(mdl &+ UInt64(Layout.MDL.startVa), va & ~0xFFF)
+        try kernel.writeU32(mdl &+ UInt64(Layout.MDL.byteCount), length)
+        try kernel.writeU32(mdl &+ UInt64(Layout.MDL.byteOffset), UInt32(va & 0xFFF))
         call.note("va 0x\(String(va, radix: 16)), \(length) bytes")
         return mdl
     }
@@ -61,15 +61,15 @@ enum MemoryManagerArea {
         var byteOffset: UInt64
         var byteCount: UInt64
         var pages: Int
-        var va: UInt64 { startVa + byteOffset }
+        var va: UInt64 { startVa &+ byteOffset }
     }
 
     static func readMdl(_ kernel: Kernel, _ mdl: UInt64) throws -> MdlInfo {
-        let start = try kernel.readU64(mdl + UInt64(Layout.MDL.startVa))
-        let count = UInt64(try kernel.readU32(mdl + UInt64(Layout.MDL.byteCount)))
-        let offset = UInt64(try kernel.readU32(mdl + UInt64(Layout.MDL.byteOffset)) & 0xFFF)
+        let start = try kernel.readU64(mdl &+ UInt64(Layout.MDL.startVa))
+        let count = UInt64(try kernel.readU32(mdl &+ UInt64(Layout.MDL.byteCount)))
+        let offset = UInt64(try kernel.readU32(mdl &+ UInt64(Layout.MDL.byteOffset)) & 0xFFF)
         return MdlInfo(startVa: start, byteOffset: offset, byteCount: count,
-                       pages: Int((offset + count + 0xFFF) / 0x1000))
+                       pages: Int((offset + count + 0xFFF) / 0x1000))  // both < 2^32: no overflow
     }
 
     /// Fills the PFN array (MmBuildMdlForNonPagedPool, MmProbeAndLockPages).
@@ -78,11 +78,11 @@ enum MemoryManagerArea {
         let info = try readMdl(kernel, mdl)
         for index in 0..<info.pages {
             let pfn = kernel.memory.frame(of: info.startVa &+ UInt64(index) * 0x1000) ?? 0
-            try kernel.writeU64(mdl + mdlHeaderSize + UInt64(8 * index), pfn)
+            try kernel.writeU64(mdl &+ mdlHeaderSize &+ UInt64(8 * index), pfn)
         }
-        let flags = try kernel.readU16(mdl + UInt64(Layout.MDL.mdlFlags))
-        try kernel.writeU16(mdl + UInt64(Layout.MDL.mdlFlags), flags | Layout.MDL.sourceIsNonpagedPool)
-        try kernel.writeU64(mdl + UInt64(Layout.MDL.mappedSystemVa), info.va)
+        let flags = try kernel.readU16(mdl &+ UInt64(Layout.MDL.mdlFlags))
+        try kernel.writeU16(mdl &+ UInt64(Layout.MDL.mdlFlags), flags | Layout.MDL.sourceIsNonpagedPool)
+        try kernel.writeU64(mdl &+ UInt64(Layout.MDL.mappedSystemVa), info.va)
         return 0
     }
 
@@ -108,9 +108,9 @@ enum MemoryManagerArea {
         }
         kernel.objects.mdlMappings[mdl] = alias.base
         try reportWritableCodeAlias(call, info: info, mapping: alias.base)
-        let flags = try kernel.readU16(mdl + UInt64(Layout.MDL.mdlFlags))
-        try kernel.writeU16(mdl + UInt64(Layout.MDL.mdlFlags), flags | Layout.MDL.mappedToSystemVa)
-        try kernel.writeU64(mdl + UInt64(Layout.MDL.mappedSystemVa), alias.base + info.byteOffset)
+        let flags = try kernel.readU16(mdl &+ UInt64(Layout.MDL.mdlFlags))
+        try kernel.writeU16(mdl &+ UInt64(Layout.MDL.mdlFlags), flags | Layout.MDL.mappedToSystemVa)
+        try kernel.writeU64(mdl &+ UInt64(Layout.MDL.mappedSystemVa), alias.base + info.byteOffset)
         return alias.base + info.byteOffset
     }
 
@@ -137,12 +137,12 @@ enum MemoryManagerArea {
     /// (MDL_MAPPED_TO_SYSTEM_VA) goes with them, as MmUnlockPages unmaps it.
     static func unlockPages(_ call: KernelCall) throws -> UInt64 {
         let kernel = call.kernel, mdl = try call.arg(0)
-        let flags = try kernel.readU16(mdl + UInt64(Layout.MDL.mdlFlags))
+        let flags = try kernel.readU16(mdl &+ UInt64(Layout.MDL.mdlFlags))
         if flags & Layout.MDL.mappedToSystemVa != 0, let base = kernel.objects.mdlMappings.removeValue(forKey: mdl) {
             try? kernel.memory.free(base)
             call.note("system mapping 0x\(String(base, radix: 16)) unmapped")
         }
-        try kernel.writeU16(mdl + UInt64(Layout.MDL.mdlFlags), flags & ~(Layout.MDL.pagesLocked | Layout.MDL.mappedToSystemVa))
+        try kernel.writeU16(mdl &+ UInt64(Layout.MDL.mdlFlags), flags & ~(Layout.MDL.pagesLocked | Layout.MDL.mappedToSystemVa))
         return 0
     }
 

@@ -144,13 +144,13 @@ enum PoolArea {
                                allocate: UInt64, free: UInt64) throws {
         let kernel = call.kernel
         try kernel.fill(address, count: 0x60)
-        try kernel.writeU32(address + UInt64(Lookaside.type), UInt32(truncatingIfNeeded: poolType))
-        try kernel.writeU32(address + UInt64(Lookaside.tag), tag)
-        try kernel.writeU32(address + UInt64(Lookaside.size), UInt32(truncatingIfNeeded: size))
+        try kernel.writeU32(address &+ UInt64(Lookaside.type), UInt32(truncatingIfNeeded: poolType))
+        try kernel.writeU32(address &+ UInt64(Lookaside.tag), tag)
+        try kernel.writeU32(address &+ UInt64(Lookaside.size), UInt32(truncatingIfNeeded: size))
         let defaultAllocate = try kernel.resolve(module: "ntoskrnl.exe", function: "ExAllocatePoolWithTag")
         let defaultFree = try kernel.resolve(module: "ntoskrnl.exe", function: "ExFreePool")
-        try kernel.writeU64(address + UInt64(Lookaside.allocate), allocate != 0 ? allocate : defaultAllocate)
-        try kernel.writeU64(address + UInt64(Lookaside.free), free != 0 ? free : defaultFree)
+        try kernel.writeU64(address &+ UInt64(Lookaside.allocate), allocate != 0 ? allocate : defaultAllocate)
+        try kernel.writeU64(address &+ UInt64(Lookaside.free), free != 0 ? free : defaultFree)
     }
 }
 

@@ -20,12 +20,12 @@ enum RtlArea {
                 try kernel.writeU16(destination, 0)
                 return 0
             }
-            let length = Int(try kernel.readU16(source)), maximum = Int(try kernel.readU16(destination + 2))
+            let length = Int(try kernel.readU16(source)), maximum = Int(try kernel.readU16(destination &+ 2))
             let count = min(length, maximum)
-            let bytes = try kernel.readBytes(try kernel.readU64(source + 8), count: count)
-            let target = try kernel.readU64(destination + 8)
+            let bytes = try kernel.readBytes(try kernel.readU64(source &+ 8), count: count)
+            let target = try kernel.readU64(destination &+ 8)
             try kernel.writeBytes(target, bytes)
-            if count + 2 <= maximum { try kernel.writeU16(target + UInt64(count), 0) }
+            if count + 2 <= maximum { try kernel.writeU16(target &+ UInt64(count), 0) }
             try kernel.writeU16(destination, UInt16(count))
             return 0
         },
@@ -38,10 +38,10 @@ enum RtlArea {
             // RTL_OSVERSIONINFOW: size, major, minor, build, platform: Windows 10 22H2 (19045).
             typealias V = RtlMiscArea.OSVersion
             let kernel = call.kernel, info = try call.arg(0)
-            try kernel.writeU32(info + 4, V.major)
-            try kernel.writeU32(info + 8, V.minor)
-            try kernel.writeU32(info + 12, V.build)
-            try kernel.writeU32(info + 16, V.platform)
+            try kernel.writeU32(info &+ 4, V.major)
+            try kernel.writeU32(info &+ 8, V.minor)
+            try kernel.writeU32(info &+ 12, V.build)
+            try kernel.writeU32(info &+ 16, V.platform)
             return UInt64(NTStatus.success)
         },
     ]

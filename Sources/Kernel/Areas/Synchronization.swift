@@ -61,7 +61,7 @@ enum SynchronizationArea {
             let semaphore = try call.arg(0)
             try writeHeader(call.kernel, semaphore, type: H.semaphore,
                             size: Layout.Dispatcher.Semaphore.totalSize, signal: Int32(bitPattern: call.arg32(1)))
-            try call.kernel.writeU32(semaphore + UInt64(Layout.Dispatcher.Semaphore.limit), call.arg32(2))
+            try call.kernel.writeU32(semaphore &+ UInt64(Layout.Dispatcher.Semaphore.limit), call.arg32(2))
             return 0
         },
         .ntoskrnl("KeReleaseSemaphore") { try releaseSemaphore($0) },
@@ -101,11 +101,11 @@ enum SynchronizationArea {
 
     static func writeHeader(_ kernel: Kernel, _ object: UInt64, type: UInt8, size: Int, signal: Int32) throws {
         typealias H = Layout.Dispatcher.Header
-        try kernel.writeU8(object + UInt64(H.type), type)
-        try kernel.writeU8(object + UInt64(H.signalling), 0)
-        try kernel.writeU8(object + UInt64(H.size), UInt8(truncatingIfNeeded: size / 4))
-        try kernel.writeU8(object + 3, 0)
-        try kernel.writeU32(object + UInt64(H.signalState), UInt32(bitPattern: signal))
+        try kernel.writeU8(object &+ UInt64(H.type), type)
+        try kernel.writeU8(object &+ UInt64(H.signalling), 0)
+        try kernel.writeU8(object &+ UInt64(H.size), UInt8(truncatingIfNeeded: size / 4))
+        try kernel.writeU8(object &+ 3, 0)
+        try kernel.writeU32(object &+ UInt64(H.signalState), UInt32(bitPattern: signal))
         // An empty wait list points at itself.
         let list = object &+ UInt64(H.waitListHead)
         try kernel.writeU64(list, list)

@@ -23,8 +23,8 @@ enum SystemInformationArea {
             if kernel.configuration.hvci {
                 options |= Layout.CodeIntegrityInformation.hvciKmciEnabled | Layout.CodeIntegrityInformation.hvciIumEnabled
             }
-            try kernel.writeU32(buffer + UInt64(Layout.CodeIntegrityInformation.length), size)
-            try kernel.writeU32(buffer + UInt64(Layout.CodeIntegrityInformation.options), options)
+            try kernel.writeU32(buffer &+ UInt64(Layout.CodeIntegrityInformation.length), size)
+            try kernel.writeU32(buffer &+ UInt64(Layout.CodeIntegrityInformation.options), options)
             call.note("SystemCodeIntegrityInformation: CodeIntegrityOptions 0x\(String(options, radix: 16))")
             return UInt64(NTStatus.success)
         case FirmwareTablesArea.informationClass:

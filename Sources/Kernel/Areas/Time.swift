@@ -178,7 +178,7 @@ enum TimeArea {
         try systemTime(shared + UInt64(S.systemTime), kernel.processor.systemTime)
         try systemTime(shared + UInt64(S.timeZoneBias), 0)
         try systemTime(shared + UInt64(S.tickCount), tickCount(kernel))
-        try kernel.writeU64(shared + UInt64(S.qpcFrequency), performanceFrequency)
+        try kernel.writeU64(shared &+ UInt64(S.qpcFrequency), performanceFrequency)
         if let tickCountExport = kernel.objects.dataExports["KeTickCount"] {
             try systemTime(tickCountExport, tickCount(kernel))
         }

@@ -38,16 +38,16 @@ enum WdfDeviceFunctions {
         .kmdf("WdfDeviceInitSetIoType") { call in try initBlock(call, 1).ioType = call.arg32(2); return 0 },
         .kmdf("WdfDeviceInitSetIoTypeEx") { call in
             // WDF_IO_TYPE_CONFIG { Size, ReadWriteIoType, DeviceControlIoType, DirectTransferThreshold }
-            try initBlock(call, 1).ioType = call.kernel.readU32(call.arg(2) + 4)
+            try initBlock(call, 1).ioType = call.kernel.readU32(call.arg(2) &+ 4)
             return 0
         },
         .kmdf("WdfDeviceInitSetFileObjectConfig") { call in
             let setup = try initBlock(call, 1), config = try call.arg(2)
             typealias F = WdfLayout.FileObjectConfig
             if config != 0 {
-                setup.fileCreate = try call.kernel.readU64(config + UInt64(F.fileCreate))
-                setup.fileClose = try call.kernel.readU64(config + UInt64(F.fileClose))
-                setup.fileCleanup = try call.kernel.readU64(config + UInt64(F.fileCleanup))
+                setup.fileCreate = try call.kernel.readU64(config &+ UInt64(F.fileCreate))
+                setup.fileClose = try call.kernel.readU64(config &+ UInt64(F.fileClose))
+                setup.fileCleanup = try call.kernel.readU64(config &+ UInt64(F.fileCleanup))
             }
             setup.fileAttributes = try call.arg(3) == 0 ? 0 : copyAttributes(call.kernel, call.arg(3))
             return 0
@@ -61,7 +61,7 @@ enum WdfDeviceFunctions {
             guard callbacks != 0 else { return 0 }
             let size = Int(min(try call.kernel.readU32(callbacks), 0x90))
             for offset in stride(from: 8, to: size, by: 8) {
-                setup.pnpPower[offset] = try call.kernel.readU64(callbacks + UInt64(offset))
+                setup.pnpPower[offset] = try call.kernel.readU64(callbacks &+ UInt64(offset))
             }
             return 0
         },
@@ -129,7 +129,7 @@ enum WdfDeviceFunctions {
         .kmdf("WdfDeviceSetCharacteristics") { _ in 0 }.stub("device characteristics are not tracked"),
         .kmdf("WdfDeviceGetCharacteristics") { call in
             let device = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")
-            return UInt64(try call.kernel.readU32(device["deviceObject"] + UInt64(Layout.DeviceObject.characteristics)))
+            return UInt64(try call.kernel.readU32(device["deviceObject"] &+ UInt64(Layout.DeviceObject.characteristics)))
         },
         .kmdf("WdfDeviceAssignS0IdleSettings") { _ in UInt64(NTStatus.success) }.stub("no power policy: the device stays in D0"),
         .kmdf("WdfDeviceAssignSxWakeSettings") { _ in UInt64(NTStatus.success) }.stub("no power policy: the device stays in D0"),
@@ -158,7 +158,7 @@ enum WdfDeviceFunctions {
     }
 
     static func clearInitializing(_ kernel: Kernel, _ device: UInt64) throws {
-        let flags = device + UInt64(Layout.DeviceObject.flags)
+        let flags = device &+ UInt64(Layout.DeviceObject.flags)
         try kernel.writeU32(flags, try kernel.readU32(flags) & ~0x80)
     }
 
@@ -175,17 +175,17 @@ enum WdfDeviceFunctions {
         }
         typealias D = Layout.DeviceObject
         let deviceObject = try kernel.heap.allocate(D.totalSize, name: "DEVICE_OBJECT")
-        try kernel.writeU16(deviceObject + UInt64(D.type), D.typeValue)
-        try kernel.writeU16(deviceObject + UInt64(D.size), UInt16(D.totalSize))
-        try kernel.writeU64(deviceObject + UInt64(D.driverObject), state.driverObject)
-        try kernel.writeU32(deviceObject + UInt64(D.characteristics), setup.characteristics)
-        try kernel.writeU32(deviceObject + UInt64(D.deviceType), setup.deviceType)
-        try kernel.writeU8(deviceObject + UInt64(D.stackSize), setup.control ? 1 : 2)
+        try kernel.writeU16(deviceObject &+ UInt64(D.type), D.typeValue)
+        try kernel.writeU16(deviceObject &+ UInt64(D.size), UInt16(D.totalSize))
+        try kernel.writeU64(deviceObject &+ UInt64(D.driverObject), state.driverObject)
+        try kernel.writeU32(deviceObject &+ UInt64(D.characteristics), setup.characteristics)
+        try kernel.writeU32(deviceObject &+ UInt64(D.deviceType), setup.deviceType)
+        try kernel.writeU8(deviceObject &+ UInt64(D.stackSize), setup.control ? 1 : 2)
         let ioFlags: UInt32 = setup.ioType == 1 ? 0x4 : setup.ioType == 2 ? 0x10 : 0
-        try kernel.writeU32(deviceObject + UInt64(D.flags), 0x80 | ioFlags)
-        let first = try kernel.readU64(state.driverObject + UInt64(Layout.DriverObject.deviceObject))
-        try kernel.writeU64(deviceObject + UInt64(D.nextDevice), first)
-        try kernel.writeU64(state.driverObject + UInt64(Layout.DriverObject.deviceObject), deviceObject)
+        try kernel.writeU32(deviceObject &+ UInt64(D.flags), 0x80 | ioFlags)
+        let first = try kernel.readU64(state.driverObject &+ UInt64(Layout.DriverObject.deviceObject))
+        try kernel.writeU64(deviceObject &+ UInt64(D.nextDevice), first)
+        try kernel.writeU64(state.driverObject &+ UInt64(Layout.DriverObject.deviceObject), deviceObject)
         kernel.objects.devices[deviceObject] = .init(name: setup.name, driverObject: state.driverObject)
 
         let device = try kernel.wdfCreate("WDFDEVICE", attributes: attributes, defaultParent: state.driver)
@@ -212,7 +212,7 @@ enum WdfDeviceFunctions {
     static func copyAttributes(_ kernel: Kernel, _ attributes: UInt64) throws -> UInt64 {
         let copy = try kernel.heap.allocate(0x38, name: "WDF_OBJECT_ATTRIBUTES")
         try kernel.writeBytes(copy, try kernel.readBytes(attributes, count: 0x38))
-        try kernel.writeU64(copy + UInt64(WdfLayout.ObjectAttributes.parent), 0)
+        try kernel.writeU64(copy &+ UInt64(WdfLayout.ObjectAttributes.parent), 0)
         return copy
     }
 }

@@ -48,14 +48,14 @@ enum WdfDispatch {
         let state = kernel.wdf
         let deviceObject = try call.arg(0), irp = try call.arg(1)
         typealias S = Layout.IoStackLocation
-        let stack = try kernel.readU64(irp + UInt64(Layout.IRP.currentStackLocation))
-        let major = Int(try kernel.readU8(stack + UInt64(S.majorFunction)))
-        let minor = Int(try kernel.readU8(stack + UInt64(S.minorFunction)))
+        let stack = try kernel.readU64(irp &+ UInt64(Layout.IRP.currentStackLocation))
+        let major = Int(try kernel.readU8(stack &+ UInt64(S.majorFunction)))
+        let minor = Int(try kernel.readU8(stack &+ UInt64(S.minorFunction)))
         guard let handle = state.deviceByObject[deviceObject], let device = state.objects[handle] else {
             call.note("not a framework device")
             return try complete(kernel, irp, status: NTStatus.invalidDeviceRequest)
         }
-        let fileObject = try kernel.readU64(stack + UInt64(S.fileObject))
+        let fileObject = try kernel.readU64(stack &+ UInt64(S.fileObject))
         switch major {
         case Layout.MajorFunction.create:
             let file = try kernel.wdfCreate("WDFFILEOBJECT", attributes: device["fileAttributes"], defaultParent: device.handle)
@@ -122,14 +122,14 @@ enum WdfDispatch {
 
     /// Completes `irp` with `status` (no information); returns the status for RAX.
     static func complete(_ kernel: Kernel, _ irp: UInt64, status: UInt32, information: UInt64 = 0) throws -> UInt64 {
-        try kernel.writeU32(irp + UInt64(Layout.IRP.ioStatusStatus), status)
-        try kernel.writeU64(irp + UInt64(Layout.IRP.ioStatusInformation), information)
+        try kernel.writeU32(irp &+ UInt64(Layout.IRP.ioStatusStatus), status)
+        try kernel.writeU64(irp &+ UInt64(Layout.IRP.ioStatusInformation), information)
         return UInt64(status)
     }
 
     /// What the dispatch routine returns after the callbacks: the completion status, or STATUS_PENDING.
     static func status(_ kernel: Kernel, _ irp: UInt64) throws -> UInt32 {
         if let request = kernel.wdf.requestByIrp[irp], kernel.wdf.objects[request] != nil { return NTStatus.pending }
-        return try kernel.readU32(irp + UInt64(Layout.IRP.ioStatusStatus))
+        return try kernel.readU32(irp &+ UInt64(Layout.IRP.ioStatusStatus))
     }
 }

@@ -10,7 +10,7 @@ enum WdfDriverFunctions {
         .kmdf("WdfDriverIsVersionAvailable") { call in
             // WDF_DRIVER_VERSION_AVAILABLE_PARAMS { Size, MajorVersion, MinorVersion }
             let params = try call.arg(2)
-            let major = try call.kernel.readU32(params + 4), minor = try call.kernel.readU32(params + 8)
+            let major = try call.kernel.readU32(params &+ 4), minor = try call.kernel.readU32(params &+ 8)
             return major == 1 && minor <= WdfLoaderArea.frameworkMinorVersion ? 1 : 0
         },
         .kmdf("WdfDriverRetrieveVersionString") { _ in UInt64(NTStatus.success) }.stub("the string is left untouched"),
@@ -34,9 +34,9 @@ enum WdfDriverFunctions {
         guard state.globals != 0 else { return UInt64(WdfStatus.invalidDeviceState) }
         guard state.driver == 0 else { return UInt64(WdfStatus.invalidDeviceState) }
         guard config != 0 else { return UInt64(NTStatus.invalidParameter) }
-        let deviceAdd = try kernel.readU64(config + UInt64(C.deviceAdd))
-        let unload = try kernel.readU64(config + UInt64(C.unload))
-        let flags = try kernel.readU32(config + UInt64(C.initFlags))
+        let deviceAdd = try kernel.readU64(config &+ UInt64(C.deviceAdd))
+        let unload = try kernel.readU64(config &+ UInt64(C.unload))
+        let flags = try kernel.readU32(config &+ UInt64(C.initFlags))
         let nonPnp = flags & C.nonPnpDriver != 0
         call.note((nonPnp ? "non-PnP" : "PnP") + (deviceAdd != 0 ? ", EvtDriverDeviceAdd" : "")
                   + (unload != 0 ? ", EvtDriverUnload" : ""))
@@ -47,24 +47,24 @@ enum WdfDriverFunctions {
         state.driverObject = driverObject
         state.deviceAdd = nonPnp ? 0 : deviceAdd
         state.driverUnload = unload
-        try kernel.writeU64(state.globals + UInt64(WdfLayout.DriverGlobals.driver), driver.handle)
-        try kernel.writeU32(state.globals + UInt64(WdfLayout.DriverGlobals.driverFlags), flags)
-        try kernel.writeU8(state.globals + 0x30, nonPnp && unload == 0 ? 0 : 1) // DisplaceDriverUnload
+        try kernel.writeU64(state.globals &+ UInt64(WdfLayout.DriverGlobals.driver), driver.handle)
+        try kernel.writeU32(state.globals &+ UInt64(WdfLayout.DriverGlobals.driverFlags), flags)
+        try kernel.writeU8(state.globals &+ 0x30, nonPnp && unload == 0 ? 0 : 1) // DisplaceDriverUnload
 
         if flags & C.noDispatchOverride == 0 {
             let dispatch = try kernel.trampolines.slot(for: "wdf01000.sys!FxDevice::Dispatch", handler: WdfDispatch.irp)
             for index in 0..<D.majorFunctionCount {
-                try kernel.writeU64(driverObject + UInt64(D.majorFunction + 8 * index), dispatch)
+                try kernel.writeU64(driverObject &+ UInt64(D.majorFunction + 8 * index), dispatch)
             }
         }
         let unloadSlot = try kernel.trampolines.slot(for: "wdf01000.sys!FxDriver::Unload", handler: WdfDispatch.unload)
         if !nonPnp {
-            let extensionAddress = try kernel.readU64(driverObject + UInt64(D.driverExtension))
+            let extensionAddress = try kernel.readU64(driverObject &+ UInt64(D.driverExtension))
             let add = try kernel.trampolines.slot(for: "wdf01000.sys!FxDriver::AddDevice", handler: WdfDispatch.addDevice)
-            if extensionAddress != 0 { try kernel.writeU64(extensionAddress + UInt64(Layout.DriverExtension.addDevice), add) }
-            try kernel.writeU64(driverObject + UInt64(D.driverUnload), unloadSlot)
+            if extensionAddress != 0 { try kernel.writeU64(extensionAddress &+ UInt64(Layout.DriverExtension.addDevice), add) }
+            try kernel.writeU64(driverObject &+ UInt64(D.driverUnload), unloadSlot)
         } else {
-            try kernel.writeU64(driverObject + UInt64(D.driverUnload), unload != 0 ? unloadSlot : 0)
+            try kernel.writeU64(driverObject &+ UInt64(D.driverUnload), unload != 0 ? unloadSlot : 0)
         }
         if out != 0 { try kernel.writeU64(out, driver.handle) }
         return UInt64(NTStatus.success)

@@ -33,11 +33,11 @@ enum WdfLoaderArea {
         typealias B = WdfLayout.BindInfo
         let driverObject = try call.arg(0), info = try call.arg(2), globalsOut = try call.arg(3)
         guard info != 0, globalsOut != 0 else { return UInt64(NTStatus.invalidParameter) }
-        let size = try kernel.readU32(info + UInt64(B.size))
-        let major = try kernel.readU32(info + UInt64(B.major)), minor = try kernel.readU32(info + UInt64(B.minor))
-        let count = Int(try kernel.readU32(info + UInt64(B.funcCount)))
-        let tableOut = try kernel.readU64(info + UInt64(B.funcTable))
-        let component = (try? kernel.readWideString(kernel.readU64(info + UInt64(B.component)), maxLength: 64)) ?? "?"
+        let size = try kernel.readU32(info &+ UInt64(B.size))
+        let major = try kernel.readU32(info &+ UInt64(B.major)), minor = try kernel.readU32(info &+ UInt64(B.minor))
+        let count = Int(try kernel.readU32(info &+ UInt64(B.funcCount)))
+        let tableOut = try kernel.readU64(info &+ UInt64(B.funcTable))
+        let component = (try? kernel.readWideString(kernel.readU64(info &+ UInt64(B.component)), maxLength: 64)) ?? "?"
         call.note("\(component) \(major).\(minor), \(count) functions")
         let total = WdfFunctionTable.names.count
         let newer = minor > frameworkMinorVersion || count > total
@@ -54,21 +54,21 @@ enum WdfLoaderArea {
         }
         if size >= UInt32(B.size2) {
             let sizes = try structureTable(kernel)
-            let higher = try kernel.readU64(info + UInt64(B.clientVersionHigherThanFramework))
+            let higher = try kernel.readU64(info &+ UInt64(B.clientVersionHigherThanFramework))
             if higher != 0 { try kernel.writeU8(higher, newer ? 1 : 0) }
-            let functionCount = try kernel.readU64(info + UInt64(B.funcCountPointer))
+            let functionCount = try kernel.readU64(info &+ UInt64(B.funcCountPointer))
             if functionCount != 0 { try kernel.writeU32(functionCount, UInt32(total)) }
-            let structCount = try kernel.readU64(info + UInt64(B.structCountPointer))
+            let structCount = try kernel.readU64(info &+ UInt64(B.structCountPointer))
             if structCount != 0 { try kernel.writeU32(structCount, UInt32(WdfFunctionTable.structureSizes.count)) }
-            let structTable = try kernel.readU64(info + UInt64(B.structTable))
+            let structTable = try kernel.readU64(info &+ UInt64(B.structTable))
             if structTable != 0 { try kernel.writeU64(structTable, sizes) }
         }
         if state.globals == 0 {
             typealias G = WdfLayout.DriverGlobals
             let globals = try kernel.heap.allocate(G.totalSize, name: "WDF_DRIVER_GLOBALS")
             let service = kernel.configuration.registryPath.split(separator: "\\").last.map(String.init) ?? "driver"
-            try kernel.writeBytes(globals + UInt64(G.driverName), Array(service.utf8.prefix(G.nameLength - 1)))
-            try kernel.writeU32(globals + UInt64(G.driverTag), 0x7244_7846) // 'FxDr'
+            try kernel.writeBytes(globals &+ UInt64(G.driverName), Array(service.utf8.prefix(G.nameLength - 1)))
+            try kernel.writeU32(globals &+ UInt64(G.driverTag), 0x7244_7846) // 'FxDr'
             state.globals = globals
         }
         state.boundMinorVersion = minor
@@ -100,7 +100,7 @@ enum WdfLoaderArea {
         if state.structureTable != 0 { return state.structureTable }
         let sizes = WdfFunctionTable.structureSizes
         let table = try kernel.heap.allocate(sizes.count * 8, name: "WdfStructures")
-        for (index, size) in sizes.enumerated() { try kernel.writeU64(table + UInt64(index * 8), size) }
+        for (index, size) in sizes.enumerated() { try kernel.writeU64(table &+ UInt64(index * 8), size) }
         state.structureTable = table
         return table
     }

@@ -15,19 +15,19 @@ enum WdfObjectFunctions {
             let kernel = call.kernel
             let object = try kernel.wdfObject(call.arg(1), call)
             let attributes = try call.arg(2)
-            let info = try kernel.readU64(attributes + UInt64(WdfLayout.ObjectAttributes.contextTypeInfo))
+            let info = try kernel.readU64(attributes &+ UInt64(WdfLayout.ObjectAttributes.contextTypeInfo))
             guard info != 0 else { return UInt64(NTStatus.invalidParameter) }
             let key = try kernel.contextTypeKey(info)
             guard !object.contexts.contains(where: { $0.type == key }), object.contexts.count < 16 else {
                 return UInt64(NTStatus.objectNameCollision)
             }
-            var size = try kernel.readU64(info + UInt64(WdfLayout.ContextTypeInfo.contextSize))
-            size = max(size, try kernel.readU64(attributes + UInt64(WdfLayout.ObjectAttributes.contextSizeOverride)))
+            var size = try kernel.readU64(info &+ UInt64(WdfLayout.ContextTypeInfo.contextSize))
+            size = max(size, try kernel.readU64(attributes &+ UInt64(WdfLayout.ObjectAttributes.contextSizeOverride)))
             guard size <= WdfState.maxContextSize else { return UInt64(NTStatus.insufficientResources) }
             let context = try kernel.heap.allocate(Int(size), name: "WDF context")
             object.contexts.append((key, context))
-            if object.cleanup == 0 { object.cleanup = try kernel.readU64(attributes + UInt64(WdfLayout.ObjectAttributes.cleanup)) }
-            if object.destroy == 0 { object.destroy = try kernel.readU64(attributes + UInt64(WdfLayout.ObjectAttributes.destroy)) }
+            if object.cleanup == 0 { object.cleanup = try kernel.readU64(attributes &+ UInt64(WdfLayout.ObjectAttributes.cleanup)) }
+            if object.destroy == 0 { object.destroy = try kernel.readU64(attributes &+ UInt64(WdfLayout.ObjectAttributes.destroy)) }
             if try call.arg(3) != 0 { try kernel.writeU64(call.arg(3), context) }
             return UInt64(NTStatus.success)
         },
@@ -109,7 +109,7 @@ enum WdfObjectFunctions {
         .kmdf("WdfFileObjectWdmGetFileObject") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFFILEOBJECT")["fileObject"] },
         .kmdf("WdfFileObjectGetFileName") { call in
             let file = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFFILEOBJECT")
-            return file["fileObject"] == 0 ? 0 : file["fileObject"] + UInt64(Layout.FileObject.fileName)
+            return file["fileObject"] == 0 ? 0 : file["fileObject"] &+ UInt64(Layout.FileObject.fileName)
         },
         .kmdf("WdfFileObjectGetFlags") { _ in 0 }.stub("file objects carry no flags in the model"),
         .kmdf("WdfVerifierDbgBreakPoint") { _ in 0 }.stub("no debugger to break into"),

@@ -97,15 +97,15 @@ extension Kernel {
         var parent = defaultParent, cleanup: UInt64 = 0, destroy: UInt64 = 0
         var contextType: UInt64 = 0, contextSize: UInt64 = 0
         if attributes != 0 {
-            cleanup = try readU64(attributes + UInt64(A.cleanup))
-            destroy = try readU64(attributes + UInt64(A.destroy))
-            let named = try readU64(attributes + UInt64(A.parent))
+            cleanup = try readU64(attributes &+ UInt64(A.cleanup))
+            destroy = try readU64(attributes &+ UInt64(A.destroy))
+            let named = try readU64(attributes &+ UInt64(A.parent))
             if named != 0, state.objects[named] != nil { parent = named }
-            let info = try readU64(attributes + UInt64(A.contextTypeInfo))
+            let info = try readU64(attributes &+ UInt64(A.contextTypeInfo))
             if info != 0 {
                 contextType = try contextTypeKey(info)
-                contextSize = try readU64(info + UInt64(WdfLayout.ContextTypeInfo.contextSize))
-                contextSize = max(contextSize, try readU64(attributes + UInt64(A.contextSizeOverride)))
+                contextSize = try readU64(info &+ UInt64(WdfLayout.ContextTypeInfo.contextSize))
+                contextSize = max(contextSize, try readU64(attributes &+ UInt64(A.contextSizeOverride)))
                 guard contextSize <= WdfState.maxContextSize else { throw WdfError.contextTooLarge(contextSize) }
             }
         }
@@ -124,7 +124,7 @@ extension Kernel {
     /// The key a context type is found by: its UniqueType when set (types declared in several
     /// compilation units share one), else the type info itself.
     func contextTypeKey(_ info: UInt64) throws -> UInt64 {
-        let unique = try readU64(info + UInt64(WdfLayout.ContextTypeInfo.uniqueType))
+        let unique = try readU64(info &+ UInt64(WdfLayout.ContextTypeInfo.uniqueType))
         return unique != 0 ? unique : info
     }
 
@@ -185,16 +185,16 @@ extension Kernel {
     private func unlinkDevice(_ device: UInt64) {
         let driver = wdf.driverObject
         guard driver != 0 else { return }
-        let head = driver + UInt64(Layout.DriverObject.deviceObject)
+        let head = driver &+ UInt64(Layout.DriverObject.deviceObject)
         var link = head
         for _ in 0..<64 {
             guard let current = try? readU64(link), current != 0 else { return }
             if current == device {
-                let next = (try? readU64(device + UInt64(Layout.DeviceObject.nextDevice))) ?? 0
+                let next = (try? readU64(device &+ UInt64(Layout.DeviceObject.nextDevice))) ?? 0
                 try? writeU64(link, next)
                 return
             }
-            link = current + UInt64(Layout.DeviceObject.nextDevice)
+            link = current &+ UInt64(Layout.DeviceObject.nextDevice)
         }
     }
 }

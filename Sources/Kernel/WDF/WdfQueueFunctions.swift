@@ -52,16 +52,16 @@ enum WdfQueueFunctions {
         .kmdf("WdfRequestCompleteWithPriorityBoost") { try complete($0, status: $0.arg32(2), information: nil) },
         .kmdf("WdfRequestSetInformation") { call in
             let request = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")
-            try call.kernel.writeU64(request["irp"] + UInt64(Layout.IRP.ioStatusInformation), call.arg(2))
+            try call.kernel.writeU64(request["irp"] &+ UInt64(Layout.IRP.ioStatusInformation), call.arg(2))
             return 0
         },
         .kmdf("WdfRequestGetInformation") { call in
             let request = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")
-            return try call.kernel.readU64(request["irp"] + UInt64(Layout.IRP.ioStatusInformation))
+            return try call.kernel.readU64(request["irp"] &+ UInt64(Layout.IRP.ioStatusInformation))
         },
         .kmdf("WdfRequestGetStatus") { call in
             let request = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")
-            return UInt64(try call.kernel.readU32(request["irp"] + UInt64(Layout.IRP.ioStatusStatus)))
+            return UInt64(try call.kernel.readU32(request["irp"] &+ UInt64(Layout.IRP.ioStatusStatus)))
         },
         .kmdf("WdfRequestRetrieveInputBuffer") { try retrieveBuffer($0, output: false) },
         .kmdf("WdfRequestRetrieveOutputBuffer") { try retrieveBuffer($0, output: true) },
@@ -77,7 +77,7 @@ enum WdfQueueFunctions {
         .kmdf("WdfRequestGetIoQueue") { call in try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")["queue"] },
         .kmdf("WdfRequestGetRequestorMode") { call in
             let request = try call.kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")
-            return UInt64(try call.kernel.readU8(request["irp"] + UInt64(Layout.IRP.requestorMode)))
+            return UInt64(try call.kernel.readU8(request["irp"] &+ UInt64(Layout.IRP.requestorMode)))
         },
         .kmdf("WdfRequestIsCanceled") { _ in 0 }.stub("requests are never cancelled in a run"),
         .kmdf("WdfRequestMarkCancelable") { _ in 0 }.stub("requests are never cancelled in a run"),
@@ -104,17 +104,17 @@ enum WdfQueueFunctions {
         let device = try kernel.wdfObject(call.arg(1), call, kind: "WDFDEVICE")
         let config = try call.arg(2), attributes = try call.arg(3), out = try call.arg(4)
         guard config != 0 else { return UInt64(NTStatus.invalidParameter) }
-        let dispatch = try kernel.readU32(config + UInt64(Q.dispatchType))
-        let isDefault = try kernel.readU8(config + UInt64(Q.defaultQueue)) != 0
+        let dispatch = try kernel.readU32(config &+ UInt64(Q.dispatchType))
+        let isDefault = try kernel.readU8(config &+ UInt64(Q.defaultQueue)) != 0
         guard (1...3).contains(dispatch) else { return UInt64(NTStatus.invalidParameter) }
         if isDefault, device["defaultQueue"] != 0 { return UInt64(WdfStatus.invalidDeviceState) }
         let queue = try kernel.wdfCreate("WDFQUEUE", attributes: attributes, defaultParent: device.handle)
         queue["device"] = device.handle
         queue["dispatch"] = UInt64(dispatch)
-        queue["allowZeroLength"] = UInt64(try kernel.readU8(config + UInt64(Q.allowZeroLength)))
+        queue["allowZeroLength"] = UInt64(try kernel.readU8(config &+ UInt64(Q.allowZeroLength)))
         for (key, offset) in [("ioDefault", Q.ioDefault), ("ioRead", Q.ioRead), ("ioWrite", Q.ioWrite),
                               ("ioDeviceControl", Q.ioDeviceControl), ("ioInternalDeviceControl", Q.ioInternalDeviceControl)] {
-            queue[key] = try kernel.readU64(config + UInt64(offset))
+            queue[key] = try kernel.readU64(config &+ UInt64(offset))
         }
         if isDefault { device["defaultQueue"] = queue.handle }
         let callbacks = ["ioDefault", "ioRead", "ioWrite", "ioDeviceControl", "ioInternalDeviceControl"].filter { queue[$0] != 0 }
@@ -130,8 +130,8 @@ enum WdfQueueFunctions {
         request["irp"] = irp
         request["queue"] = queue
         request["device"] = device.handle
-        let stack = try kernel.readU64(irp + UInt64(Layout.IRP.currentStackLocation))
-        let fileObject = try kernel.readU64(stack + UInt64(Layout.IoStackLocation.fileObject))
+        let stack = try kernel.readU64(irp &+ UInt64(Layout.IRP.currentStackLocation))
+        let fileObject = try kernel.readU64(stack &+ UInt64(Layout.IoStackLocation.fileObject))
         request["file"] = kernel.wdf.fileByObject[fileObject] ?? 0
         kernel.wdf.requestByIrp[irp] = request.handle
         return request
@@ -167,8 +167,8 @@ enum WdfQueueFunctions {
         let kernel = call.kernel
         let irp = request["irp"]
         typealias S = Layout.IoStackLocation
-        let stack = try kernel.readU64(irp + UInt64(Layout.IRP.currentStackLocation))
-        let major = Int(try kernel.readU8(stack + UInt64(S.majorFunction)))
+        let stack = try kernel.readU64(irp &+ UInt64(Layout.IRP.currentStackLocation))
+        let major = Int(try kernel.readU8(stack &+ UInt64(S.majorFunction)))
         let queueHandle = device.values["queue:\(major)"] ?? device["defaultQueue"]
         guard let queue = kernel.wdf.objects[queueHandle] else {
             call.note("no queue for IRP_MJ 0x\(String(major, radix: 16))")
@@ -183,14 +183,14 @@ enum WdfQueueFunctions {
         var arguments: [UInt64] = [queue.handle, request.handle]
         switch major {
         case Layout.MajorFunction.deviceControl, Layout.MajorFunction.internalDeviceControl:
-            let code = UInt64(try kernel.readU32(stack + UInt64(S.ioControlCode)))
-            let output = UInt64(try kernel.readU32(stack + UInt64(S.outputBufferLength)))
-            let input = UInt64(try kernel.readU32(stack + UInt64(S.inputBufferLength)))
+            let code = UInt64(try kernel.readU32(stack &+ UInt64(S.ioControlCode)))
+            let output = UInt64(try kernel.readU32(stack &+ UInt64(S.outputBufferLength)))
+            let input = UInt64(try kernel.readU32(stack &+ UInt64(S.inputBufferLength)))
             routine = queue[major == Layout.MajorFunction.deviceControl ? "ioDeviceControl" : "ioInternalDeviceControl"]
             arguments += [output, input, code]
             call.note("IoControlCode 0x\(String(code, radix: 16))")
         case Layout.MajorFunction.read, Layout.MajorFunction.write:
-            let length = UInt64(try kernel.readU32(stack + UInt64(S.length)))
+            let length = UInt64(try kernel.readU32(stack &+ UInt64(S.length)))
             if length == 0, queue["allowZeroLength"] == 0 {
                 kernel.wdf.requestByIrp[irp] = nil
                 kernel.wdf.objects[request.handle] = nil
@@ -234,7 +234,7 @@ enum WdfQueueFunctions {
         let kernel = call.kernel
         let request = try kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")
         let irp = request["irp"]
-        let info = try information ?? kernel.readU64(irp + UInt64(Layout.IRP.ioStatusInformation))
+        let info = try information ?? kernel.readU64(irp &+ UInt64(Layout.IRP.ioStatusInformation))
         call.note("\(NTStatus.name(status)), Information \(info)")
         _ = try WdfDispatch.complete(kernel, irp, status: status, information: info)
         for queue in kernel.wdf.objects.values where queue.kind == "WDFQUEUE" { queue.items.removeAll { $0 == request.handle } }
@@ -262,13 +262,13 @@ enum WdfQueueFunctions {
         typealias S = Layout.IoStackLocation
         typealias I = Layout.IRP
         let irp = request["irp"]
-        let stack = try kernel.readU64(irp + UInt64(I.currentStackLocation))
-        let major = Int(try kernel.readU8(stack + UInt64(S.majorFunction)))
-        let systemBuffer = try kernel.readU64(irp + UInt64(I.systemBuffer))
+        let stack = try kernel.readU64(irp &+ UInt64(I.currentStackLocation))
+        let major = Int(try kernel.readU8(stack &+ UInt64(S.majorFunction)))
+        let systemBuffer = try kernel.readU64(irp &+ UInt64(I.systemBuffer))
         switch major {
         case Layout.MajorFunction.deviceControl, Layout.MajorFunction.internalDeviceControl:
-            let method = try kernel.readU32(stack + UInt64(S.ioControlCode)) & 3
-            let length = UInt64(try kernel.readU32(stack + UInt64(output ? S.outputBufferLength : S.inputBufferLength)))
+            let method = try kernel.readU32(stack &+ UInt64(S.ioControlCode)) & 3
+            let length = UInt64(try kernel.readU32(stack &+ UInt64(output ? S.outputBufferLength : S.inputBufferLength)))
             switch (method, output) {
             case (0, _), (1, false), (2, false): return (systemBuffer, length)
             case (1, true), (2, true): return (try mdlAddress(kernel, irp), length)
@@ -276,7 +276,7 @@ enum WdfQueueFunctions {
             }
         case Layout.MajorFunction.read, Layout.MajorFunction.write:
             guard output == (major == Layout.MajorFunction.read) else { return nil }
-            let length = UInt64(try kernel.readU32(stack + UInt64(S.length)))
+            let length = UInt64(try kernel.readU32(stack &+ UInt64(S.length)))
             if systemBuffer != 0 { return (systemBuffer, length) }
             let mdl = try mdlAddress(kernel, irp)
             return mdl != 0 ? (mdl, length) : nil
@@ -288,11 +288,11 @@ enum WdfQueueFunctions {
     /// The system address of the IRP's MDL (0 when it has none).
     static func mdlAddress(_ kernel: Kernel, _ irp: UInt64) throws -> UInt64 {
         typealias M = Layout.MDL
-        let mdl = try kernel.readU64(irp + UInt64(Layout.IRP.mdlAddress))
+        let mdl = try kernel.readU64(irp &+ UInt64(Layout.IRP.mdlAddress))
         guard mdl != 0 else { return 0 }
-        let mapped = try kernel.readU64(mdl + UInt64(M.mappedSystemVa))
+        let mapped = try kernel.readU64(mdl &+ UInt64(M.mappedSystemVa))
         if mapped != 0 { return mapped }
-        return try kernel.readU64(mdl + UInt64(M.startVa)) &+ UInt64(try kernel.readU32(mdl + UInt64(M.byteOffset)))
+        return try kernel.readU64(mdl &+ UInt64(M.startVa)) &+ UInt64(try kernel.readU32(mdl &+ UInt64(M.byteOffset)))
     }
 
     /// WdfRequestRetrieve{Input,Output}Buffer(Globals, Request, MinimumRequiredLength, *Buffer, *Length).
@@ -328,7 +328,7 @@ enum WdfQueueFunctions {
     static func retrieveMdl(_ call: KernelCall, output: Bool) throws -> UInt64 {
         let kernel = call.kernel
         let request = try kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")
-        let mdl = try kernel.readU64(request["irp"] + UInt64(Layout.IRP.mdlAddress))
+        let mdl = try kernel.readU64(request["irp"] &+ UInt64(Layout.IRP.mdlAddress))
         guard mdl != 0 else { return UInt64(NTStatus.bufferTooSmall) }
         try kernel.writeU64(call.arg(2), mdl)
         return UInt64(NTStatus.success)
@@ -340,11 +340,11 @@ enum WdfQueueFunctions {
         let kernel = call.kernel
         let request = try kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")
         let irp = request["irp"]
-        let stack = try kernel.readU64(irp + UInt64(Layout.IRP.currentStackLocation))
+        let stack = try kernel.readU64(irp &+ UInt64(Layout.IRP.currentStackLocation))
         typealias S = Layout.IoStackLocation
-        let address = output ? try kernel.readU64(irp + UInt64(Layout.IRP.userBuffer))
-                             : try kernel.readU64(stack + UInt64(S.type3InputBuffer))
-        let length = UInt64(try kernel.readU32(stack + UInt64(output ? S.outputBufferLength : S.inputBufferLength)))
+        let address = output ? try kernel.readU64(irp &+ UInt64(Layout.IRP.userBuffer))
+                             : try kernel.readU64(stack &+ UInt64(S.type3InputBuffer))
+        let length = UInt64(try kernel.readU32(stack &+ UInt64(output ? S.outputBufferLength : S.inputBufferLength)))
         guard address != 0, length > 0, length >= (try call.arg(2)) else { return UInt64(NTStatus.bufferTooSmall) }
         if try call.arg(3) != 0 { try kernel.writeU64(call.arg(3), address) }
         if try call.arg(4) != 0 { try kernel.writeU64(call.arg(4), length) }
@@ -371,14 +371,14 @@ enum WdfQueueFunctions {
         typealias P = WdfLayout.RequestParameters
         let request = try kernel.wdfObject(call.arg(1), call, kind: "WDFREQUEST")
         let out = try call.arg(2)
-        let stack = try kernel.readU64(request["irp"] + UInt64(Layout.IRP.currentStackLocation))
-        let major = try kernel.readU8(stack + UInt64(Layout.IoStackLocation.majorFunction))
+        let stack = try kernel.readU64(request["irp"] &+ UInt64(Layout.IRP.currentStackLocation))
+        let major = try kernel.readU8(stack &+ UInt64(Layout.IoStackLocation.majorFunction))
         try kernel.fill(out + 2, count: P.totalSize - 2)
         try kernel.writeU16(out, UInt16(P.totalSize))
-        try kernel.writeU8(out + UInt64(P.minorFunction), try kernel.readU8(stack + UInt64(Layout.IoStackLocation.minorFunction)))
-        try kernel.writeU32(out + UInt64(P.type), UInt32(major))
+        try kernel.writeU8(out &+ UInt64(P.minorFunction), try kernel.readU8(stack &+ UInt64(Layout.IoStackLocation.minorFunction)))
+        try kernel.writeU32(out &+ UInt64(P.type), UInt32(major))
         // The parameter union has the same shape in both structures (four pointer-sized slots).
-        try kernel.writeBytes(out + 8, try kernel.readBytes(stack + UInt64(Layout.IoStackLocation.parameters), count: 0x20))
+        try kernel.writeBytes(out &+ 8, try kernel.readBytes(stack &+ UInt64(Layout.IoStackLocation.parameters), count: 0x20))
         return 0
     }
 }

@@ -83,8 +83,8 @@ enum WdfSupportFunctions {
         let config = try call.arg(1), attributes = try call.arg(2), out = try call.arg(3)
         guard config != 0, out != 0 else { return UInt64(NTStatus.invalidParameter) }
         let object = try kernel.wdfCreate(kind, attributes: attributes, defaultParent: kernel.wdf.driver)
-        object["callback"] = try kernel.readU64(config + UInt64(WdfLayout.CallbackConfig.callback))
-        if kind == "WDFTIMER" { object["period"] = UInt64(try kernel.readU32(config + UInt64(WdfLayout.CallbackConfig.timerPeriod))) }
+        object["callback"] = try kernel.readU64(config &+ UInt64(WdfLayout.CallbackConfig.callback))
+        if kind == "WDFTIMER" { object["period"] = UInt64(try kernel.readU32(config &+ UInt64(WdfLayout.CallbackConfig.timerPeriod))) }
         try kernel.writeU64(out, object.handle)
         return UInt64(NTStatus.success)
     }
