@@ -16,7 +16,7 @@ struct EntryPaths {
     func run(driverObject: UInt64) -> [EntryPointResult] {
         var results = plugAndPlay(driverObject: driverObject)
         results.append(contentsOf: requests(driverObject: driverObject))
-        results.append(contentsOf: runDeferred())
+        results.append(contentsOf: runDeferred(driverObject: driverObject))
         return results
     }
 
@@ -153,11 +153,21 @@ struct EntryPaths {
     }
 
     /// Runs queued routines (and any they queue) once each, up to a cap.
-    func runDeferred() -> [EntryPointResult] {
+    func runDeferred(driverObject: UInt64) -> [EntryPointResult] {
         var results: [EntryPointResult] = []
         var pending = kernel.takeDeferredRoutines()
         while !pending.isEmpty, results.count < Self.maxDeferredRuns {
             let routine = pending.removeFirst()
+            // IoRegisterShutdownNotification queues no routine of its own: at shutdown Windows sends
+            // IRP_MJ_SHUTDOWN to the device, through the driver's dispatch slot (skipped when unset).
+            if routine.kind == "Shutdown", routine.routine == 0 {
+                if let device = routine.arguments.first, device != 0 {
+                    results += send(IrpRequest(major: Layout.MajorFunction.shutdown), name: "IRP_MJ_SHUTDOWN",
+                                    driverObject: driverObject, device: device)
+                }
+                pending += kernel.takeDeferredRoutines()
+                continue
+            }
             results.append(caller.call("\(routine.kind) 0x\(String(routine.routine, radix: 16))", at: routine.routine,
                                        arguments: routine.arguments, queued: true, findings: { session.takeFindings() }))
             pending += kernel.takeDeferredRoutines()
