@@ -74,6 +74,8 @@ final class HookBox {
         case invalidInstruction((Engine) -> Bool)
         case instruction((Engine) -> Void)
         case cpuid((Engine) -> Bool)
+        case portIn((Engine, UInt16, Int) -> UInt32)
+        case portOut((Engine, UInt16, Int, UInt32) -> Void)
         /// No Swift callback: the C block counter; the box keeps it alive.
         case blockCounter(BlockCounter)
     }
@@ -219,6 +221,29 @@ extension Engine {
                 return body(box.engine) ? 1 : 0
             }, data)
         }, "hook cpuid")
+    }
+
+    /// Calls `body(engine, port, size)` on `in` (all forms); its result is the value read.
+    /// Without this hook Unicorn reads 0.
+    @discardableResult
+    public func addPortInHook(_ body: @escaping (Engine, UInt16, Int) -> UInt32) throws(EngineError) -> HookHandle {
+        try register(.portIn(body), { hook, data in
+            hvs_hook_add_in(handle, hook, { _, port, size, data in
+                guard let box = HookBox.from(data), case let .portIn(body) = box.body else { return 0 }
+                return body(box.engine, UInt16(truncatingIfNeeded: port), Int(size))
+            }, data)
+        }, "hook in")
+    }
+
+    /// Calls `body(engine, port, size, value)` on `out` (all forms).
+    @discardableResult
+    public func addPortOutHook(_ body: @escaping (Engine, UInt16, Int, UInt32) -> Void) throws(EngineError) -> HookHandle {
+        try register(.portOut(body), { hook, data in
+            hvs_hook_add_out(handle, hook, { _, port, size, value, data in
+                guard let box = HookBox.from(data), case let .portOut(body) = box.body else { return }
+                body(box.engine, UInt16(truncatingIfNeeded: port), Int(size), value)
+            }, data)
+        }, "hook out")
     }
 
     /// Unregisters every hook and releases the closures. Hook closures often

@@ -35,6 +35,14 @@ uc_err hvs_hook_add_cpuid(uc_engine *uc, uc_hook *hh, uc_cb_insn_cpuid_t cb, voi
     return uc_hook_add(uc, hh, UC_HOOK_INSN, (void *)cb, user_data, 1, 0, UC_X86_INS_CPUID);
 }
 
+uc_err hvs_hook_add_in(uc_engine *uc, uc_hook *hh, uc_cb_insn_in_t cb, void *user_data) {
+    return uc_hook_add(uc, hh, UC_HOOK_INSN, (void *)cb, user_data, 1, 0, UC_X86_INS_IN);
+}
+
+uc_err hvs_hook_add_out(uc_engine *uc, uc_hook *hh, uc_cb_insn_out_t cb, void *user_data) {
+    return uc_hook_add(uc, hh, UC_HOOK_INSN, (void *)cb, user_data, 1, 0, UC_X86_INS_OUT);
+}
+
 uc_err hvs_ctl_remove_cache(uc_engine *uc, uint64_t begin, uint64_t end) {
     return uc_ctl_remove_cache(uc, begin, end);
 }

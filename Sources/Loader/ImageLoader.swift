@@ -86,13 +86,14 @@ public enum ImageLoader {
         if base != preferred { try applyRelocations(file, delta: base &- preferred, base: base, memory: memory) }
         try bindImports(file, base: base, kernel: kernel)
         try initialiseSecurityCookie(file, base: base, preferred: preferred, memory: memory)
+        let sites = sweepCode(file, base: base, memory: memory)
         do {
             // Only now, with the bytes final, does CI verify the code and grant execute.
             if hvci { try memory.verifier.verifyImageCode(frames: codeFrames) }
         } catch {
             throw LoadError.memory("\(error)")
         }
-        return LoadedImage(file: file, name: name, base: base, relocated: base != preferred)
+        return LoadedImage(file: file, name: name, base: base, relocated: base != preferred, codeSites: sites)
     }
 
     /// With HVCI on, Windows refuses an image with a writable and executable

@@ -11,6 +11,9 @@ public struct LoadedImage: Sendable {
     public var entryPoint: UInt64 { base &+ UInt64(file.optionalHeader.addressOfEntryPoint) }
     /// Whether relocations were applied (the image is not at its preferred base).
     public let relocated: Bool
+    /// Special instructions found along the image's known code paths, in address order; the
+    /// ones QEMU cannot translate are already replaced by `ud2` (see `ImageLoader.sweepCode`).
+    public var codeSites: [InstructionSite] = []
 
     public func contains(_ address: UInt64) -> Bool { address >= base && address - base < size }
 

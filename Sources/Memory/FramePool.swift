@@ -50,13 +50,16 @@ final class FramePool {
             let index: Int
             if !contiguous, let reused = freeList.popLast() {
                 index = reused
+                // Only a reused frame needs zeroing: a fresh one is untouched anonymous memory (zero),
+                // and leaving it untouched keeps it out of the host's resident set until the guest
+                // writes it (an allocation bomb then costs address space, not RSS).
+                (base + index * Int(PageGeometry.pageSize)).initializeMemory(as: UInt8.self, repeating: 0,
+                                                                             count: Int(PageGeometry.pageSize))
             } else {
                 index = nextUnused
                 nextUnused += 1
             }
             used[index] = true
-            (base + index * Int(PageGeometry.pageSize)).initializeMemory(as: UInt8.self, repeating: 0,
-                                                                         count: Int(PageGeometry.pageSize))
             frames.append(FramePool.firstPFN + PFN(index))
         }
         inUse += count

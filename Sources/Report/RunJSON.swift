@@ -37,7 +37,21 @@ extension JSONReport {
     }
 
     static func run(_ run: RunResult) -> JSONValue {
-        .object([
+        var fields = runFields(run)
+        // Only when there are any: reports of ordinary drivers keep their shape.
+        if !run.codePatches.isEmpty {
+            fields.insert(("codePatches", .array(run.codePatches.map { patch in
+                .object([("address", .string(hex(patch.address))), ("symbol", .string(patch.symbol)),
+                         ("kind", .string(patch.kind)), ("title", .string(patch.title)),
+                         ("original", .string(patch.original.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " "))),
+                         ("replacement", .string("0f 0b"))])
+            })), at: 5)
+        }
+        return .object(fields)
+    }
+
+    static func runFields(_ run: RunResult) -> [(String, JSONValue)] {
+        [
             ("hvci", .string(run.hvci ? "on" : "off")),
             ("verifier", .string(run.verifier ? "on" : "off")),
             ("mode", .string(run.enforcement == .audit ? "audit" : "enforce")),
@@ -58,7 +72,7 @@ extension JSONReport {
             ("coverage", coverage(run.coverage)),
             ("verdict", .string(run.verdict.rawValue)),
             ("verdictReason", .optional(run.verdict == .inconclusive ? run.inconclusiveReason : nil)),
-        ])
+        ]
     }
 
     static func entryPoint(_ entry: EntryPointResult) -> JSONValue {

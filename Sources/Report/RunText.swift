@@ -14,6 +14,9 @@ extension TextReport {
             for finding in run.loadFindings {
                 lines.append(contentsOf: renderRuntime(finding).map { "    " + $0 })
             }
+            for patch in run.codePatches {
+                lines.append("    loader: \(patch.title) at \(patch.symbol) replaced by ud2 (QEMU cannot translate it)")
+            }
             for entry in run.entryPoints {
                 let counts = [entry.instructions.map { "\($0) instructions" }, "\(entry.kernelCalls) kernel calls"]
                     .compactMap { $0 }.joined(separator: ", ")

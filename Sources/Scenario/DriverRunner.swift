@@ -80,6 +80,13 @@ public enum DriverRunner {
             return
         }
         result.imageBase = image.base
+        result.codePatches = image.codeSites.filter(\.patched).map {
+            CodePatch(address: $0.address, symbol: image.symbolize($0.address) ?? "0x" + String($0.address, radix: 16),
+                      kind: $0.kind.rawValue, title: $0.kind.title, original: $0.original)
+        }
+        for patch in result.codePatches {
+            options.trace?("loader: \(patch.title) at \(patch.symbol) replaced by ud2 (QEMU cannot translate it)")
+        }
         if options.verifier, !options.hvci {
             // Driver Verifier checks the image as it loads (with HVCI on, Code Integrity has refused it already).
             result.loadFindings = CodeIntegrityChecks.run(on: file, fileName: name).filter {
@@ -99,7 +106,7 @@ public enum DriverRunner {
         session.attach(image)
         var available: [(name: String, whyNotRun: String)] = []
         do {
-            let caller = try EntryCaller(kernel: kernel, stackTop: session.stackTop, options: options)
+            let caller = try EntryCaller(kernel: kernel, stackTop: session.stackTop, options: options, sites: image.codeSites)
             let objects = try kernel.createDriverObject(imageBase: image.base, imageSize: image.size,
                                                         entryPoint: image.entryPoint)
             let entry = caller.call("DriverEntry", at: image.entryPoint, arguments: [objects.driverObject, objects.registryPath],

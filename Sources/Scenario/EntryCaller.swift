@@ -1,6 +1,7 @@
 import CPU
 import Events
 import Kernel
+import Loader
 import Memory
 
 /// Calls one driver routine with the Microsoft x64 ABI and runs it to its
@@ -14,12 +15,20 @@ final class EntryCaller {
     let options: RunOptions
     /// Counts instructions against --max-instructions (C block hook; nil when counting is off).
     let counter: BlockCounter?
+    /// rdmsr/wrmsr/rdpmc of the driver, watched at their addresses (nil before an image is loaded).
+    let privileged: PrivilegedInstructionWatch?
+    /// Addresses where the loader put `ud2` in place of an encoding QEMU cannot translate.
+    let patchedSites: [UInt64: InstructionSite]
     /// The interrupt (int3, int n, #UD …) that stopped emulation, if any.
-    private var interrupt: UInt32?
+    var interrupt: UInt32?
+    /// What the processor layer has to say about this call (a patched encoding, an MSR #GP, a hlt).
+    var runNotes: [String] = []
     private var interruptHook: HookHandle?
 
-    init(kernel: Kernel, stackTop: UInt64, options: RunOptions) throws {
+    init(kernel: Kernel, stackTop: UInt64, options: RunOptions, sites: [InstructionSite] = []) throws {
         self.kernel = kernel
+        privileged = try PrivilegedInstructionWatch(engine: kernel.engine, sites: sites)
+        patchedSites = Dictionary(sites.filter(\.patched).map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
         memory = kernel.memory
         self.stackTop = stackTop
         self.options = options
@@ -41,6 +50,9 @@ final class EntryCaller {
         _ = memory.takeStopViolation()
         counter?.reset()
         interrupt = nil
+        _ = privileged?.take()
+        _ = privileged?.takePortSummary()
+        runNotes = []
         var outcome: Outcome
         options.observer?.entryStarted(name, address: address)
         do {
@@ -50,10 +62,11 @@ final class EntryCaller {
             outcome = .emulationError("setting up the call: \(error)")
         }
         _ = engine
+        if let ports = privileged?.takePortSummary() { runNotes.append(ports) }
         var result = EntryPointResult(name: name, address: address, outcome: outcome, instructions: counter?.count,
                                       kernelCalls: kernel.callCount - callsBefore,
-                                      calls: Array(kernel.calls[recordedBefore...]), findings: findings())
-        result.notes = kernel.takeParkedNotes()
+                                      calls: Array(kernel.calls[recordedBefore...]), findings: findings(), notes: runNotes)
+        result.notes += kernel.takeParkedNotes()
         if case .parked = outcome {
             result.notes.append("parked: the routine kept looping; on Windows it would go on in the background. "
                                 + "The run goes on with the next entry point (docs/virtual-time.md)")
@@ -130,13 +143,25 @@ final class EntryCaller {
             if watchdog.finish() { return .timeout(options.limits.timeoutSeconds) }
             let rip = (try? engine.read(.rip)) ?? 0
             if rip == kernel.returnTrap, failure == nil { return .returned((try? engine.read(.rax)) ?? 0) }
-            if let number = interrupt { return interruptOutcome(number, rip: rip) }
-            if let failure {
-                if failure.unicornCode == .invalidInstruction {
-                    return .bugCheck(code: 0x1E, parameters: [0xC000_001D, rip, 0, 0])
+            if let exception = processorException(failure: failure, rip: rip) {
+                if let note = exception.note { runNotes.append(note) }
+                // Windows dispatches a CPU exception to the driver's own handlers first (__try/__except).
+                if exception.dispatchable, dispatchedFaults < 64, let target = dispatch(exception) {
+                    dispatchedFaults += 1
+                    resumeAt = target
+                    continue
                 }
-                return .emulationError("\(failure) at rip 0x\(String(rip, radix: 16))")
+                return exception.unhandled
             }
+            if failure == nil, let halt = halted(before: rip) {
+                guard case .resume(let next) = halt else {
+                    runNotes.append("hlt with interrupts disabled at 0x\(String(rip &- 1, radix: 16)): the processor never wakes up")
+                    return .bugCheck(code: 0x101, parameters: [0, 0, 0, 0])
+                }
+                resumeAt = next
+                continue
+            }
+            if let failure { return .emulationError("\(failure) at rip 0x\(String(rip, radix: 16))") }
             return .emulationError("emulation stopped at rip 0x\(String(rip, radix: 16))")
         }
     }
@@ -153,18 +178,6 @@ final class EntryCaller {
             try engine.write(.rip, target)
         } catch { return nil }
         return target
-    }
-
-    private func interruptOutcome(_ number: UInt32, rip: UInt64) -> Outcome {
-        switch number {
-        case 3: return .bugCheck(code: 0x1E, parameters: [0x8000_0003, rip, 0, 0]) // breakpoint, no debugger
-        case 6: return .bugCheck(code: 0x1E, parameters: [0xC000_001D, rip, 0, 0]) // #UD
-        case 0: return .bugCheck(code: 0x1E, parameters: [0xC000_0094, rip, 0, 0]) // divide by zero
-        case 0x2C: return .bugCheck(code: 0x1E, parameters: [0xC000_0420, rip, 0, 0]) // __assert
-        case 0x29: // __fastfail(code): KERNEL_SECURITY_CHECK_FAILURE, p1 the fast-fail code (RCX)
-            return .bugCheck(code: 0x139, parameters: [(try? kernel.engine.read(.rcx)) ?? 0, 0, 0, 0])
-        default: return .bugCheck(code: 0x7F, parameters: [UInt64(number), 0, 0, 0])
-        }
     }
 
     private func outcome(for stop: KernelStop) -> Outcome {

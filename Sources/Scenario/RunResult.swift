@@ -71,6 +71,27 @@ public struct EntryPointResult: Sendable {
     }
 }
 
+/// An encoding a CPU rejects with #UD but QEMU aborts on, replaced by `ud2` (0F 0B) before the
+/// code could run, so that it raises #UD at its own address (docs/cpu-behaviour.md).
+public struct CodePatch: Sendable, Equatable {
+    public var address: UInt64
+    /// `drv.sys!.text+0x1a2 (DriverEntry+0x32)`.
+    public var symbol: String
+    /// `far-branch-register-operand`, `locked-compare`.
+    public var kind: String
+    public var title: String
+    /// The instruction's bytes in the image.
+    public var original: [UInt8]
+
+    public init(address: UInt64, symbol: String, kind: String, title: String, original: [UInt8]) {
+        self.address = address
+        self.symbol = symbol
+        self.kind = kind
+        self.title = title
+        self.original = original
+    }
+}
+
 /// Why an image was not loaded, by kind: the verdict treats a Code Integrity
 /// refusal (what Windows does under HVCI) apart from what only the tool lacks.
 public enum LoadFailureKind: String, Sendable {
@@ -111,6 +132,8 @@ public struct RunResult: Sendable {
     public var stubCalls: [String: Int] = [:]
     /// What the run exercised (entry points found, run, completed, and why not).
     public var coverage = Coverage()
+    /// Instructions the loader replaced by `ud2` because QEMU cannot translate them (docs/cpu-behaviour.md).
+    public var codePatches: [CodePatch] = []
 
     public init(hvci: Bool, verifier: Bool = true, enforcement: Enforcement, loadFailure: String?, imageBase: UInt64?,
                 entryPoints: [EntryPointResult], debugOutput: [String], fallbacks: [String: Int]) {

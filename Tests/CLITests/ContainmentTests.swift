@@ -3,9 +3,14 @@ import Testing
 
 /// A driver whose bytes make the emulator abort (QEMU's "tcg fatal error" on `FF /3` with a
 /// register operand) still gets a complete report: the supervisor outlives the emulator's process.
+/// The loader replaces the encodings it finds along the image's code paths by `ud2` (a #UD, as a
+/// CPU raises); one reached only through a computed jump still kills QEMU, and is contained.
 struct ContainmentTests {
-    /// compliant.sys with the first two bytes of its entry point replaced by `FF D8` (far call, register operand).
-    func farCallImage() throws -> String {
+    /// `lea rax, [rip+2]; jmp rax; call far rax`: the far call is reached only through RAX.
+    static let hiddenFarCall: [UInt8] = [0x48, 0x8D, 0x05, 0x02, 0x00, 0x00, 0x00, 0xFF, 0xE0, 0xFF, 0xD8]
+
+    /// compliant.sys with the first bytes of its entry point replaced by `code`.
+    func farCallImage(_ code: [UInt8] = [0xFF, 0xD8]) throws -> String {
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestPaths.sample("compliant"))))
         func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
         func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
@@ -15,15 +20,22 @@ struct ContainmentTests {
             let virtualSize = u32(header + 8), virtualAddress = u32(header + 12), rawPointer = u32(header + 20)
             if (virtualAddress..<(virtualAddress + virtualSize)).contains(entry) {
                 let offset = rawPointer + entry - virtualAddress
-                bytes[offset] = 0xFF
-                bytes[offset + 1] = 0xD8
+                bytes.replaceSubrange(offset..<(offset + code.count), with: code)
             }
         }
         return try temporaryFile(bytes, name: "farcall.sys")
     }
 
-    @Test func anEmulatorAbortBecomesAToolFaultInAFullReport() throws {
+    @Test func aFarCallTheLoaderSeesRaisesUndefinedOpcode() throws {
         let path = try farCallImage()
+        let result = try runHVCISim(["run", path, "--hvci", "on", "--format", "json"])
+        #expect(result.status == 3)
+        #expect(result.stdout.contains("\"codePatches\""))
+        #expect(result.stdout.contains("KMODE_EXCEPTION_NOT_HANDLED (0xc000001d"))
+    }
+
+    @Test func anEmulatorAbortBecomesAToolFaultInAFullReport() throws {
+        let path = try farCallImage(Self.hiddenFarCall)
         let result = try runHVCISim(["run", path, "--hvci", "both", "--format", "json"])
         #expect(result.status == 3)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])

@@ -31,6 +31,10 @@ uc_err hvs_hook_add_syscall(uc_engine *uc, uc_hook *hh, int insn, uc_cb_insn_sys
 /// UC_HOOK_INSN for UC_X86_INS_CPUID (callback returns 1 to skip Unicorn's own cpuid).
 uc_err hvs_hook_add_cpuid(uc_engine *uc, uc_hook *hh, uc_cb_insn_cpuid_t cb, void *user_data);
 
+/// UC_HOOK_INSN for UC_X86_INS_IN (the callback returns the value read) and UC_X86_INS_OUT.
+uc_err hvs_hook_add_in(uc_engine *uc, uc_hook *hh, uc_cb_insn_in_t cb, void *user_data);
+uc_err hvs_hook_add_out(uc_engine *uc, uc_hook *hh, uc_cb_insn_out_t cb, void *user_data);
+
 /// uc_ctl_remove_cache: invalidate translated blocks covering [begin, end).
 uc_err hvs_ctl_remove_cache(uc_engine *uc, uint64_t begin, uint64_t end);
 
