@@ -1,6 +1,7 @@
 import CPU
 import Events
 import Kernel
+import PEImage
 
 /// Watches the control state HVCI protects: CR0.WP, CR4.SMEP (bit 20) and the
 /// syscall entry MSR LSTAR. Unicorn 2.0.1 cannot hook `mov cr` or `wrmsr`, so
@@ -62,6 +63,4 @@ final class ControlRegisterWatch {
                     + [(key: "seenAt", value: "the driver's next kernel call or return"), (key: "hvci", value: hvci ? "on" : "off")],
                 site: site)
     }
-
-    private func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
 }

@@ -1,4 +1,5 @@
 import Kernel
+import PEImage
 
 /// The entry paths after DriverEntry, in the order a system would exercise
 /// them: the PnP add (AddDevice, then IRP_MN_START_DEVICE) when the driver
@@ -79,8 +80,6 @@ struct EntryPaths {
     /// CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS): the first
     /// vendor-defined function code, sent when neither the command line nor the scan gives one.
     static let fallbackIoctl: UInt32 = 0x0022_2000
-
-    private func hex(_ code: UInt32) -> String { "0x" + String(code, radix: 16) }
 
     /// Whether the driver set MajorFunction[major] to a routine of its own.
     func handles(_ major: Int, driverObject: UInt64) -> Bool {

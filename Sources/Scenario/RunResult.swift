@@ -1,6 +1,7 @@
 import Memory
 import Events
 import Kernel
+import PEImage
 
 /// How an entry point ended.
 public enum Outcome: Sendable, Equatable {
@@ -154,11 +155,10 @@ public struct RunResult: Sendable {
 extension Outcome {
     /// "returned STATUS_SUCCESS", "bug check 0xfc ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY (…)", "stopped: instruction limit (…)".
     public var summary: String {
-        func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
         switch self {
         case .returned(let value): return "returned \(NTStatus.name(UInt32(truncatingIfNeeded: value)))"
         case let .bugCheck(code, parameters):
-            return "bug check \(BugCheck.describe(code)) (\(parameters.map(hex).joined(separator: ", ")))"
+            return "bug check \(BugCheck.describe(code)) (\(parameters.map { hex($0) }.joined(separator: ", ")))"
         case .instructionLimit(let n): return "stopped: instruction limit (\(n))"
         case .timeout(let s): return "stopped: timeout (\(s) s)"
         case .kernelCallLimit(let n): return "stopped: kernel-call limit (\(n))"

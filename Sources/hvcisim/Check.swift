@@ -59,7 +59,7 @@ struct Check: Subcommand {
         let single = format == .json && files.count == 1 && !InputFiles.isDirectory(files[0])
         var rendered: [String] = []
         var failures: [(path: String, error: String)] = []
-        var incompatible = false
+        var statuses: [Int32] = []
         // Files are read a batch at a time so that SHA256.hexDigests can hash
         // several side by side; each batch is analysed and dropped before the
         // next is read.
@@ -88,7 +88,7 @@ struct Check: Subcommand {
             for ((path, bytes), sha256) in zip(batch, digests) {
                 do {
                     let report = try ImageReport(path: path, bytes: try bytes.get(), sha256: sha256)
-                    if report.verdict == .incompatible { incompatible = true }
+                    statuses.append(report.verdict.exitStatus)
                     switch format {
                     case .json where single: rendered.append(JSONReport.document(for: report).rendered())
                     case .json: rendered.append(JSONReport.wrapperEntry(for: report))
@@ -111,8 +111,9 @@ struct Check: Subcommand {
             output = rendered.joined(separator: "\n\n")
         }
         try OutputSink.write(output, to: self.output)
-        if !failures.isEmpty { throw ExitStatus(2) }
-        if incompatible { throw ExitStatus(1) }
+        if !failures.isEmpty { statuses.append(2) }
+        let status = Verdict.combinedExitStatus(statuses)
+        if status != 0 { throw ExitStatus(status) }
     }
 
     /// At most this many files, or about this many bytes, are read before they are analysed.
