@@ -9,14 +9,19 @@ let package = Package(
     products: [
         .executable(name: "FuzzParse", targets: ["FuzzParse"]),
         .executable(name: "FuzzRun", targets: ["FuzzRun"]),
+        .executable(name: "CLIFuzz", targets: ["CLIFuzz"]),
     ],
     dependencies: [.package(name: "hvcisim", path: "..")],
     targets: [
-        // The structure-aware mutator both targets share.
-        .target(name: "FuzzSupport", dependencies: [.product(name: "HVCISimCore", package: "hvcisim")]),
+        // The structure-aware mutations (no libFuzzer: CLIFuzz uses them too).
+        .target(name: "DriverMutation", dependencies: [.product(name: "HVCISimCore", package: "hvcisim")]),
+        // libFuzzer glue: the custom mutator both libFuzzer targets install.
+        .target(name: "FuzzSupport", dependencies: ["DriverMutation"]),
         // Parse + static checks: PEFile and CodeIntegrityChecks on every input.
         .executableTarget(name: "FuzzParse", dependencies: ["FuzzSupport", .product(name: "HVCISimCore", package: "hvcisim")]),
         // Load + run in this process (no isolation: a crash here is a finding).
         .executableTarget(name: "FuzzRun", dependencies: ["FuzzSupport", .product(name: "HVCISimCore", package: "hvcisim")]),
+        // Mutated drivers through the real `hvcisim run` CLI, one process each (no sanitizer).
+        .executableTarget(name: "CLIFuzz", dependencies: ["DriverMutation"]),
     ]
 )

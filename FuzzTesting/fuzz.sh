@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
 # usage: FuzzTesting/fuzz.sh parse|run SECONDS [JOBS]
+#        FuzzTesting/fuzz.sh cli COUNT [JOBS]
+# cli: COUNT mutated drivers (CLIFuzz, the same structure-aware mutations plus byte edits)
+# through the release `hvcisim run`, one process each; every one must exit 0-3 with a JSON
+# report (or, with 2, one line on stderr). Failures land in FuzzTesting/artifacts/.
 # Builds the libFuzzer target (FuzzParse: PEFile + static checks; FuzzRun: load + run in
 # process, isolation off) with every Swift target instrumented, seeds it from Samples/ and,
 # when present, the driver corpus (.corpus/drivers), and fuzzes for SECONDS with JOBS
@@ -9,8 +13,17 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-target=${1:?parse or run}; seconds=${2:?seconds}; jobs=${3:-1}
-case $target in parse) product=FuzzParse ;; run) product=FuzzRun ;; *) echo "parse or run" >&2; exit 2 ;; esac
+target=${1:?parse, run or cli}; seconds=${2:?seconds}; jobs=${3:-1}
+if [ "$target" = cli ]; then
+  (cd "$root" && swift build -c release --product hvcisim >/dev/null)
+  (cd "$here" && swift build -c release --scratch-path .build-cli --product CLIFuzz >/dev/null)
+  mkdir -p "$here/artifacts"
+  seeds=("$root/Samples/bin" "$root/Samples/hostile/bin")
+  [ -d "$root/.corpus/drivers" ] && [ -n "${CLI_CORPUS:-}" ] && seeds+=("$root/.corpus/drivers")
+  exec "$here/.build-cli/release/CLIFuzz" --hvcisim "$root/.build/release/hvcisim" --count "$seconds" \
+    --jobs "$jobs" --seed "${SEED:-1}" --artifacts "$here/artifacts" "${seeds[@]}"
+fi
+case $target in parse) product=FuzzParse ;; run) product=FuzzRun ;; *) echo "parse, run or cli" >&2; exit 2 ;; esac
 (cd "$here" && swift build -c release --product "$product" -Xswiftc -sanitize=fuzzer >/dev/null)
 binary=$here/.build/release/$product
 corpus=$here/corpus-$target; seeds=$here/seeds; artifacts=$here/artifacts

@@ -5,7 +5,7 @@ import Scenario
 
 extension TextReport {
     public static func render(_ report: RunReport) -> String {
-        var lines = [render(report.image)]
+        var lines = [render(report.image, verdictLabel: "image checks")]
         for run in report.runs {
             let mode = run.enforcement == .audit ? "audit" : "enforce"
             lines.append("  run with HVCI \(run.hvci ? "on" : "off"), Driver Verifier \(run.verifier ? "on" : "off") (\(mode) mode): "

@@ -4,7 +4,9 @@ import PEImage
 /// The human-readable form of reports, in the words Windows driver
 /// developers know from Driver Verifier: `0xC4/0x2003  title  section`.
 public enum TextReport {
-    public static func render(_ report: ImageReport) -> String {
+    /// `verdictLabel`: "verdict" for `check`, where the image checks are the verdict; a run
+    /// report names them "image checks" so that they are not read as the run's verdict.
+    public static func render(_ report: ImageReport, verdictLabel: String = "verdict") -> String {
         let pe = report.image
         let oh = pe.optionalHeader
         let counts = Severity.allCases.reversed().compactMap { severity -> String? in
@@ -14,7 +16,7 @@ public enum TextReport {
         var lines = [
             "\(report.path)",
             "  \(pe.machine) \(pe.is64Bit ? "PE32+" : "PE32") \(oh.subsystem), image base \(hex(oh.imageBase)), size \(hex(oh.sizeOfImage)), \(pe.sections.count) sections, sha256 \(report.sha256.prefix(16))…",
-            "  verdict: \(report.verdict.rawValue)" + (counts.isEmpty ? "" : " (\(counts.joined(separator: ", ")))"),
+            "  \(verdictLabel): \(report.verdict.rawValue)" + (counts.isEmpty ? "" : " (\(counts.joined(separator: ", ")))"),
         ]
         for finding in report.findings {
             lines.append(contentsOf: render(finding).map { "  " + $0 })

@@ -52,5 +52,17 @@ struct ContainmentTests {
         #expect(summary.contains("last known address in the driver: 0x"))
         #expect((runs[1]["loadFailure"] as? String)?.contains("died in an earlier run") == true)
         #expect(!result.stderr.contains("Backtrac"))  // the runtime's crash dump is held back
+        #expect(!result.stderr.contains("tcg fatal error"))  // QEMU's abort line is in the report only
+    }
+
+    /// The text report names the image checks as such, so that a run that died is not read as
+    /// "verdict: compatible" above its inconclusive overall verdict.
+    @Test func theTextReportOfADeadRunShowsOneVerdict() throws {
+        let path = try farCallImage(Self.hiddenFarCall)
+        let result = try runHVCISim(["run", path])
+        #expect(result.status == 3)
+        #expect(result.stdout.contains("  image checks: compatible"))
+        #expect(!result.stdout.contains("  verdict: compatible"))
+        #expect(result.stdout.contains("overall verdict: inconclusive"))
     }
 }

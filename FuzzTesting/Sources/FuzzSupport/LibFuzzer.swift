@@ -1,3 +1,4 @@
+import DriverMutation
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -141,6 +141,9 @@ struct StderrRelay {
         // The backtracer's own notes ("swift-runtime: failed to suspend thread …") are not the child's last words.
         if crashing || text.hasPrefix("swift-runtime:") { return }
         if !text.isEmpty { lastWords = String(text.prefix(300)) }
+        // QEMU's abort message ("./qemu/tcg/tcg.c:3073: tcg fatal error") is the crash itself:
+        // the report carries it as the tool fault, so it is not also printed as stray output.
+        if text.contains("qemu/") && text.contains("fatal error") { crashing = true; return }
         _ = line.withUnsafeBytes { write(2, $0.baseAddress!, $0.count) }
     }
 }
