@@ -25,7 +25,7 @@ let package = Package(
         .executable(name: "hvcisim", targets: ["hvcisim"]),
         .library(name: "PEImage", targets: ["PEImage"]),
         // The layers below the CLI, for the FuzzTesting package (kept out of this build, as WasmKit does).
-        .library(name: "HVCISimCore", targets: ["PEImage", "Events", "StaticChecks", "Kernel", "Memory", "Scenario"]),
+        .library(name: "HVCISimCore", targets: ["JSON", "PEImage", "Events", "StaticChecks", "Kernel", "Memory", "Scenario"]),
     ],
     // No package dependencies: the CLI parses its own command line (see
     // Sources/hvcisim/CommandLine) so that no Foundation library is linked.
@@ -33,6 +33,8 @@ let package = Package(
     targets: [
         // MARK: Image layer (pure Swift, no dependencies)
         .target(name: "PEImage"),
+        // JSON values: the ordered writer every report uses and the strict reader (seeds, reports, manifests).
+        .target(name: "JSON"),
         // Findings and run-time events: the vocabulary every layer reports in.
         .target(name: "Events"),
         // Load-time half of HVCI: Code Integrity checks on a parsed image.
@@ -49,22 +51,23 @@ let package = Package(
                 linkerSettings: unicornLinking),
         .target(name: "Memory", dependencies: ["CPU", "Events"]),
         // The NT kernel model: exports by module and name, DV run-time checks, kernel objects.
-        .target(name: "Kernel", dependencies: ["CPU", "Memory", "Events"]),
+        .target(name: "Kernel", dependencies: ["CPU", "Memory", "Events", "JSON"]),
         // Maps a PE image into guest memory as Windows' loader does; binds imports to the kernel model.
         .target(name: "Loader", dependencies: ["PEImage", "CPU", "Memory", "Kernel", "Events"]),
         // What to run: DriverEntry and the other entry paths, HVCI on/off, limits; outcomes.
         .target(name: "Scenario", dependencies: ["PEImage", "CPU", "Memory", "Kernel", "Loader", "Events", "StaticChecks"]),
 
         // MARK: Output
-        .target(name: "Report", dependencies: ["PEImage", "Events", "StaticChecks", "Kernel", "Scenario"]),
+        .target(name: "Report", dependencies: ["JSON", "PEImage", "Events", "StaticChecks", "Kernel", "Scenario"]),
 
         // MARK: CLI (thin: parses arguments, calls the layers, sets the exit status)
         .executableTarget(name: "hvcisim", dependencies: [
-            "PEImage", "Events", "StaticChecks", "Report", "Scenario", "Kernel", "Memory",
+            "JSON", "PEImage", "Events", "StaticChecks", "Report", "Scenario", "Kernel", "Memory",
         ]),
 
         // MARK: Tests
         .testTarget(name: "PEImageTests", dependencies: ["PEImage"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "StaticChecksTests", dependencies: ["PEImage", "StaticChecks", "Events", "Report"]),
         // Runs the built executable as a user would (exit status, stdout, stderr).
         .testTarget(name: "CLITests", dependencies: ["hvcisim", "PEImage"], exclude: ["Golden"]),

@@ -1,3 +1,4 @@
+import JSON
 import Events
 import Kernel
 import PEImage

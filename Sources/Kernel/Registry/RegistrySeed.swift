@@ -1,3 +1,4 @@
+import JSON
 /// Registry value types (winnt.h).
 public enum RegistryType {
     public static let none: UInt32 = 0, sz: UInt32 = 1, expandSz: UInt32 = 2, binary: UInt32 = 3
@@ -92,9 +93,9 @@ public struct RegistrySeed: Sendable, Equatable {
 
     /// Parses seed JSON; `path` only names the source in errors.
     public static func parse(_ bytes: [UInt8], path: String = "<registry seed>") throws -> RegistrySeed {
-        let json: SeedJSON
+        let json: JSONValue
         do {
-            json = try SeedJSON.parse(bytes)
+            json = try JSONValue.parse(bytes)
         } catch {
             throw RegistrySeedError.syntax(path: path, line: error.line, column: error.column, message: error.message)
         }
@@ -136,11 +137,12 @@ public struct RegistrySeed: Sendable, Equatable {
         return seed
     }
 
-    private static func value(_ spec: SeedJSON, place: String,
+    private static func value(_ spec: JSONValue, place: String,
                               invalid: (String, String) -> RegistrySeedError) throws -> RegistryValue {
         switch spec {
         case let .string(text): return .string(text)
-        case let .integer(signed, unsigned):
+        case .int, .unsigned:
+            let (signed, unsigned) = spec.integerParts
             if let u = unsigned, u <= UInt64(UInt32.max) { return .dword(UInt32(u)) }
             if unsigned == nil, signed >= Int64(Int32.min) { return .dword(UInt32(bitPattern: Int32(signed))) }
             throw invalid(place, "integer shorthand is REG_DWORD and must fit in 32 bits (use {\"type\": \"REG_QWORD\", …})")
@@ -150,7 +152,7 @@ public struct RegistrySeed: Sendable, Equatable {
                 return s
             })
         case let .object(members):
-            var typeSpec: SeedJSON?, data: SeedJSON?
+            var typeSpec: JSONValue?, data: JSONValue?
             for (k, v) in members {
                 switch k {
                 case "type": typeSpec = v
@@ -165,7 +167,7 @@ public struct RegistrySeed: Sendable, Equatable {
                     throw invalid(place, "unknown type \"\(name)\" (REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD, REG_BINARY, REG_NONE, …)")
                 }
                 type = found
-            case let .integer(n, _)?:
+            case let .int(n)?:
                 guard n >= 0, n <= Int64(UInt32.max) else { throw invalid(place, "type number out of range") }
                 type = UInt32(n)
             case nil: throw invalid(place, "missing \"type\"")
@@ -177,12 +179,13 @@ public struct RegistrySeed: Sendable, Equatable {
         }
     }
 
-    private static func typed(_ type: UInt32, _ data: SeedJSON, place: String,
+    private static func typed(_ type: UInt32, _ data: JSONValue, place: String,
                               invalid: (String, String) -> RegistrySeedError) throws -> RegistryValue {
         func integer(bits: Int) throws -> UInt64 {
             let limit: UInt64 = bits == 64 ? .max : (1 << UInt64(bits)) - 1
             switch data {
-            case let .integer(signed, unsigned):
+            case .int, .unsigned:
+                let (signed, unsigned) = data.integerParts
                 if let u = unsigned, u <= limit { return u }
                 if unsigned == nil, bits == 64 { return UInt64(bitPattern: signed) }
                 if unsigned == nil, signed >= Int64(Int32.min) { return UInt64(UInt32(bitPattern: Int32(signed))) }
@@ -218,7 +221,7 @@ public struct RegistrySeed: Sendable, Equatable {
             case .null: return RegistryValue(type: type, data: [])
             case let .array(items):
                 return RegistryValue(type: type, data: try items.map {
-                    guard case let .integer(n, _) = $0, n >= 0, n <= 255 else { throw invalid(place, "binary data items must be bytes 0…255") }
+                    guard case let .int(n) = $0, n >= 0, n <= 255 else { throw invalid(place, "binary data items must be bytes 0…255") }
                     return UInt8(n)
                 })
             case let .string(hex):
@@ -234,6 +237,17 @@ public struct RegistrySeed: Sendable, Equatable {
             default:
                 throw invalid(place, "\(RegistryType.name(type)) data must be a hex string or an array of bytes, found \(data.kindName)")
             }
+        }
+    }
+}
+
+private extension JSONValue {
+    /// An integer as signed and, when not negative, unsigned (seed numbers may use either range).
+    var integerParts: (signed: Int64, unsigned: UInt64?) {
+        switch self {
+        case let .int(n): return (n, n >= 0 ? UInt64(n) : nil)
+        case let .unsigned(u): return (Int64(bitPattern: u), u)
+        default: return (0, nil)
         }
     }
 }

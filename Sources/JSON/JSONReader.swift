@@ -1,56 +1,18 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// A small JSON reader for registry seed files, so the Kernel module needs no
-/// Foundation. Integers stay exact (`integer`), errors carry line and column.
-enum SeedJSON: Equatable {
-    case object([(String, SeedJSON)])
-    case array([SeedJSON])
-    case string(String)
-    case integer(Int64, unsigned: UInt64?)
-    case fraction(String)
-    case bool(Bool)
-    case null
-
-    static func == (a: SeedJSON, b: SeedJSON) -> Bool {
-        switch (a, b) {
-        case let (.object(x), .object(y)): return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
-        case let (.array(x), .array(y)): return x == y
-        case let (.string(x), .string(y)): return x == y
-        case let (.integer(x, ux), .integer(y, uy)): return x == y && ux == uy
-        case let (.fraction(x), .fraction(y)): return x == y
-        case let (.bool(x), .bool(y)): return x == y
-        case (.null, .null): return true
-        default: return false
-        }
+/// Reading JSON: a strict RFC 8259 parser with a nesting limit, for registry seeds, reports
+/// read back by `diff`/`merge`, and manifests. Integers stay exact (`int`, or `unsigned` above
+/// Int64.max), other numbers keep their text (`fraction`); errors carry line and column.
+extension JSONValue {
+    public struct ParseError: Error, Sendable {
+        public var line: Int
+        public var column: Int
+        public var message: String
+        /// "line L, column C: message".
+        public var description: String { "line \(line), column \(column): \(message)" }
     }
 
-    var kindName: String {
-        switch self {
-        case .object: return "an object"
-        case .array: return "an array"
-        case .string: return "a string"
-        case .integer: return "an integer"
-        case .fraction: return "a fractional number"
-        case .bool: return "a boolean"
-        case .null: return "null"
-        }
-    }
+    public static let maxDepth = 64
 
-    struct ParseError: Error {
-        var line: Int
-        var column: Int
-        var message: String
-    }
-
-    static let maxDepth = 64
-
-    static func parse(_ bytes: [UInt8]) throws(ParseError) -> SeedJSON {
+    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSONValue {
         var parser = Parser(bytes: bytes)
         parser.skipSpace()
         let value = try parser.value(depth: 0)
@@ -83,14 +45,14 @@ enum SeedJSON: Equatable {
             index += 1
         }
 
-        mutating func value(depth: Int) throws(ParseError) -> SeedJSON {
-            guard depth < SeedJSON.maxDepth else { throw error("nesting deeper than \(SeedJSON.maxDepth)") }
+        mutating func value(depth: Int) throws(ParseError) -> JSONValue {
+            guard depth < JSONValue.maxDepth else { throw error("nesting deeper than \(JSONValue.maxDepth)") }
             skipSpace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             switch bytes[index] {
             case UInt8(ascii: "{"):
                 index += 1
-                var members: [(String, SeedJSON)] = []
+                var members: [(String, JSONValue)] = []
                 var names: Set<String> = []  // duplicate check in constant time: a seed may have 10^5 keys
                 skipSpace()
                 if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
@@ -110,7 +72,7 @@ enum SeedJSON: Equatable {
                 }
             case UInt8(ascii: "["):
                 index += 1
-                var items: [SeedJSON] = []
+                var items: [JSONValue] = []
                 skipSpace()
                 if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
                 while true {
@@ -133,14 +95,14 @@ enum SeedJSON: Equatable {
             }
         }
 
-        mutating func literal(_ word: String, _ result: SeedJSON) throws(ParseError) -> SeedJSON {
+        mutating func literal(_ word: String, _ result: JSONValue) throws(ParseError) -> JSONValue {
             let w = Array(word.utf8)
             guard index + w.count <= bytes.count, Array(bytes[index..<index + w.count]) == w else { throw error("unexpected word") }
             index += w.count
             return result
         }
 
-        mutating func number() throws(ParseError) -> SeedJSON {
+        mutating func number() throws(ParseError) -> JSONValue {
             let start = index
             if bytes[index] == UInt8(ascii: "-") { index += 1 }
             var fraction = false
@@ -155,8 +117,8 @@ enum SeedJSON: Equatable {
             }
             let text = String(decoding: bytes[start..<index], as: UTF8.self)
             if fraction { return .fraction(text) }
-            if let signed = Int64(text) { return .integer(signed, unsigned: signed >= 0 ? UInt64(signed) : nil) }
-            if let unsigned = UInt64(text) { return .integer(Int64(bitPattern: unsigned), unsigned: unsigned) }
+            if let signed = Int64(text) { return .int(signed) }
+            if let unsigned = UInt64(text) { return .unsigned(unsigned) }
             index = start
             throw error("number \(text) does not fit in 64 bits")
         }
@@ -206,26 +168,29 @@ enum SeedJSON: Equatable {
     }
 }
 
-/// Reads a whole host file (seed files only: the guest never reaches the host).
-enum HostFile {
-    static let maxSize = 64 << 20
-
-    static func read(_ path: String) throws(RegistrySeedError) -> [UInt8] {
-        guard let file = fopen(path, "rb") else {
-            throw .cannotRead(path: path, reason: String(cString: strerror(errno)))
+extension JSONValue {
+    /// "an object", "a string", …: for error messages about what a document holds.
+    public var kindName: String {
+        switch self {
+        case .object: return "an object"
+        case .array: return "an array"
+        case .string: return "a string"
+        case .int, .unsigned: return "an integer"
+        case .fraction: return "a fractional number"
+        case .bool: return "a boolean"
+        case .null: return "null"
         }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-            if count > 0 { bytes += chunk[0..<count] }
-            if bytes.count > maxSize { throw .cannotRead(path: path, reason: "larger than \(maxSize) bytes") }
-            if count < chunk.count {
-                if ferror(file) != 0 { throw .cannotRead(path: path, reason: "read error") }
-                break
-            }
-        }
-        return bytes
     }
+
+    /// The member `key` of an object (the first, if repeated); nil for other values.
+    public subscript(key: String) -> JSONValue? {
+        guard case let .object(members) = self else { return nil }
+        return members.first(where: { $0.0 == key })?.1
+    }
+
+    public var stringValue: String? { if case let .string(s) = self { return s } else { return nil } }
+    public var arrayValue: [JSONValue]? { if case let .array(a) = self { return a } else { return nil } }
+    public var boolValue: Bool? { if case let .bool(b) = self { return b } else { return nil } }
+    public var intValue: Int64? { if case let .int(n) = self { return n } else { return nil } }
+    public var members: [(String, JSONValue)]? { if case let .object(m) = self { return m } else { return nil } }
 }

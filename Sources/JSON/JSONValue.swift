@@ -5,6 +5,10 @@
 public indirect enum JSONValue: Sendable, Equatable {
     case string(String)
     case int(Int64)
+    /// An integer above Int64.max (read from a document; reports write addresses as strings).
+    case unsigned(UInt64)
+    /// A number with a fraction or exponent, kept as written.
+    case fraction(String)
     case bool(Bool)
     case null
     case array([JSONValue])
@@ -19,7 +23,7 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     /// As `rendered()`, for a value that sits `level` levels deep: the lines
     /// after the first are indented by 2 × `level` more spaces.
-    func rendered(level: Int) -> String {
+    public func rendered(level: Int) -> String {
         var out = JSONWriter()
         out.write(self, level: level)
         return out.string
@@ -28,33 +32,35 @@ public indirect enum JSONValue: Sendable, Equatable {
 
 /// Renders JSON values as UTF-8 bytes, appended to one growing buffer (much
 /// cheaper than many small `String` appends), made a `String` once at the end.
-struct JSONWriter {
-    var bytes: [UInt8] = []
+public struct JSONWriter {
+    public var bytes: [UInt8] = []
 
-    init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
 
-    var string: String { String(decoding: bytes, as: UTF8.self) }
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
 
     @inline(__always)
-    mutating func append(_ s: StaticString) {
+    public mutating func append(_ s: StaticString) {
         bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
     /// `s` as is (no quotes, no escaping).
-    mutating func appendRaw(_ s: String) {
+    public mutating func appendRaw(_ s: String) {
         var s = s
         s.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
-    mutating func indent(_ level: Int) {
+    public mutating func indent(_ level: Int) {
         bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
     }
 
     /// Appends the value; `level` is the nesting depth of the line it starts on.
-    mutating func write(_ value: JSONValue, level: Int) {
+    public mutating func write(_ value: JSONValue, level: Int) {
         switch value {
         case .string(let s): writeString(s)
         case .int(let v): appendRaw(String(v))
+        case .unsigned(let v): appendRaw(String(v))
+        case .fraction(let text): appendRaw(text)
         case .bool(let v): v ? append("true") : append("false")
         case .null: append("null")
         case .array(let items):
@@ -87,7 +93,7 @@ struct JSONWriter {
     /// `\\u00xx` in lower-case hex except \\n, \\r and \\t. (Those are ASCII,
     /// and no byte of a multi-byte UTF-8 sequence is ASCII, so scanning bytes
     /// finds exactly the scalars that need escaping.)
-    mutating func writeString(_ s: String) {
+    public mutating func writeString(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { utf8 in
@@ -117,6 +123,6 @@ struct JSONWriter {
 }
 
 extension JSONValue {
-    static func optional(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
-    static func int<T: BinaryInteger>(_ v: T) -> JSONValue { .int(Int64(clamping: v)) }
+    public static func optional(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+    public static func int<T: BinaryInteger>(_ v: T) -> JSONValue { .int(Int64(clamping: v)) }
 }
