@@ -70,7 +70,7 @@ public enum JSONReport {
 
     static func body(_ report: ImageReport) -> [(String, JSONValue)] {
         [("image", image(report)),
-         ("findings", .array(report.findings.map(finding))),
+         ("findings", .array(report.findings.map { finding($0, entryPoint: nil) })),
          ("verdict", .string(report.verdict.rawValue))]
     }
 
@@ -105,7 +105,11 @@ public enum JSONReport {
         ])
     }
 
-    public static func finding(_ f: Finding) -> JSONValue {
+    /// A finding with its fingerprint (Fingerprint.of with the entry point it was raised in;
+    /// "load" for the loader's, nil for static ones) and, when the baseline holds that
+    /// fingerprint, `"suppressed": true`.
+    public static func finding(_ f: Finding, entryPoint: String?, baseline: Set<String> = []) -> JSONValue {
+        let fingerprint = Fingerprint.of(f, entryPoint: entryPoint)
         var members: [(String, JSONValue)] = [
             ("code", .string(f.code)), ("title", .string(f.title)), ("severity", .string(f.severity.rawValue)),
             ("phase", .string(f.phase.rawValue)), ("section", .optional(f.section)),
@@ -124,6 +128,8 @@ public enum JSONReport {
             members.append(("instruction", .optional(f.instruction)))
             members.append(("stack", .array(f.stack.map(codeSite))))
         }
+        members.append(("fingerprint", .string(fingerprint)))
+        if baseline.contains(fingerprint) { members.append(("suppressed", .bool(true))) }
         return .object(members)
     }
 

@@ -9,8 +9,8 @@ extension JSONReport {
     public static func document(for report: RunReport) -> JSONValue {
         .object(header() + [
             ("image", image(report.image)),
-            ("findings", .array(report.image.findings.map(finding))),
-            ("runs", .array(report.runs.map(run))),
+            ("findings", .array(report.image.findings.map { finding($0, entryPoint: nil, baseline: report.baseline) })),
+            ("runs", .array(report.runs.map { run($0, baseline: report.baseline) })),
             ("differences", report.runs.count == 2 ? .array(report.differences.map { d in
                 .object([("entryPoint", .string(d.entryPoint)), ("aspect", .string(d.aspect)),
                          ("hvciOn", .string(d.hvciOn)), ("hvciOff", .string(d.hvciOff))])
@@ -37,8 +37,8 @@ extension JSONReport {
         ])
     }
 
-    static func run(_ run: RunResult) -> JSONValue {
-        var fields = runFields(run)
+    static func run(_ run: RunResult, baseline: Set<String> = []) -> JSONValue {
+        var fields = runFields(run, baseline: baseline)
         // Only when there are any: reports of ordinary drivers keep their shape.
         if !run.codePatches.isEmpty {
             fields.insert(("codePatches", .array(run.codePatches.map { patch in
@@ -51,7 +51,7 @@ extension JSONReport {
         return .object(fields)
     }
 
-    static func runFields(_ run: RunResult) -> [(String, JSONValue)] {
+    static func runFields(_ run: RunResult, baseline: Set<String> = []) -> [(String, JSONValue)] {
         [
             ("hvci", .string(run.hvci ? "on" : "off")),
             ("verifier", .string(run.verifier ? "on" : "off")),
@@ -60,9 +60,9 @@ extension JSONReport {
             ("loadFailure", .optional(run.loadFailure)),
             ("loadFailureKind", .optional(run.loadFailureKind?.rawValue)),
             ("loadStatus", run.loadStatus.map { .object([("status", .string(hex($0))), ("statusName", .string(NTStatus.name($0)))]) } ?? .null),
-            ("loadFindings", .array(run.loadFindings.map(finding))),
+            ("loadFindings", .array(run.loadFindings.map { finding($0, entryPoint: "load", baseline: baseline) })),
             ("imageBase", .optional(run.imageBase.map { hex($0) })),
-            ("entryPoints", .array(run.entryPoints.map(entryPoint))),
+            ("entryPoints", .array(run.entryPoints.map { entryPoint($0, baseline: baseline) })),
             ("debugOutput", .array(run.debugOutput.map(JSONValue.string))),
             ("unmodeledCalls", .array(run.fallbacks.sorted { $0.key < $1.key }.map {
                 .object([("function", .string($0.key)), ("count", .int($0.value))])
@@ -76,7 +76,7 @@ extension JSONReport {
         ]
     }
 
-    static func entryPoint(_ entry: EntryPointResult) -> JSONValue {
+    static func entryPoint(_ entry: EntryPointResult, baseline: Set<String> = []) -> JSONValue {
         var outcome: [(String, JSONValue)] = [("kind", .string(entry.outcome.kind)), ("summary", .string(entry.outcome.summary))]
         switch entry.outcome {
         case .returned(let value):
@@ -102,7 +102,7 @@ extension JSONReport {
                          ("stub", .bool(call.stub)),
                          ("notes", .array(call.notes.map(JSONValue.string)))])
             })),
-            ("findings", .array(entry.findings.map(finding))),
+            ("findings", .array(entry.findings.map { finding($0, entryPoint: entry.name, baseline: baseline) })),
             ("notes", .array(entry.notes.map(JSONValue.string))),
         ])
     }

@@ -7,14 +7,32 @@ import Scenario
 public struct RunReport: Sendable {
     public var image: ImageReport
     public var runs: [RunResult]
+    /// Fingerprints of known findings (`--baseline`): shown as suppressed, left out of the verdict.
+    public var baseline: Set<String>
 
-    public init(image: ImageReport, runs: [RunResult]) {
+    public init(image: ImageReport, runs: [RunResult], baseline: Set<String> = []) {
         self.image = image
         self.runs = runs
+        self.baseline = baseline
     }
 
     /// Static and run-time findings together.
     public var allFindings: [Finding] { image.findings + runs.flatMap(\.findings) }
+
+    /// A run's findings with the entry point each was raised in ("load" for the loader's).
+    public static func placedFindings(of run: RunResult) -> [(finding: Finding, entryPoint: String)] {
+        run.loadFindings.map { ($0, "load") } + run.entryPoints.flatMap { entry in entry.findings.map { ($0, entry.name) } }
+    }
+
+    /// Every fingerprint in the report (static and all runs), for `--update-baseline`.
+    public var fingerprints: [String] {
+        image.findings.map { Fingerprint.of($0, entryPoint: nil) }
+            + runs.flatMap { Self.placedFindings(of: $0).map { Fingerprint.of($0.finding, entryPoint: $0.entryPoint) } }
+    }
+
+    func isSuppressed(_ finding: Finding, entryPoint: String?) -> Bool {
+        !baseline.isEmpty && baseline.contains(Fingerprint.of(finding, entryPoint: entryPoint))
+    }
 
     /// The run the verdict rests on: the one with HVCI on when there is one (with `--hvci both`
     /// the HVCI-off run is a comparison), otherwise the only run.
@@ -24,9 +42,11 @@ public struct RunReport: Sendable {
     public var inconclusiveReason: String? { verdict == .inconclusive ? decidingRun?.inconclusiveReason : nil }
 
     /// The image's static findings (what Code Integrity refuses at load under HVCI) and the
-    /// deciding run's findings; `inconclusive` when that run could not decide.
+    /// deciding run's findings, less those the baseline suppresses; `inconclusive` when that
+    /// run could not decide.
     public var verdict: Verdict {
-        Verdict(findings: image.findings + (decidingRun?.findings ?? []),
-                inconclusiveBecause: decidingRun?.inconclusiveReason)
+        let image = image.findings.filter { !isSuppressed($0, entryPoint: nil) }
+        let run = decidingRun.map { Self.placedFindings(of: $0).filter { !isSuppressed($0.finding, entryPoint: $0.entryPoint) }.map(\.finding) } ?? []
+        return Verdict(findings: image + run, inconclusiveBecause: decidingRun?.inconclusiveReason)
     }
 }
