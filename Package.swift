@@ -60,9 +60,14 @@ let package = Package(
         // MARK: Output
         .target(name: "Report", dependencies: ["JSON", "PEImage", "Events", "StaticChecks", "Kernel", "Scenario"]),
 
+        // MARK: Harness: isolated runs, scans, baselines, diff and merge of reports, manifests
+        .target(name: "Harness", dependencies: [
+            "JSON", "PEImage", "Events", "StaticChecks", "Report", "Scenario", "Kernel", "Memory",
+        ]),
+
         // MARK: CLI (thin: parses arguments, calls the layers, sets the exit status)
         .executableTarget(name: "hvcisim", dependencies: [
-            "JSON", "PEImage", "Events", "StaticChecks", "Report", "Scenario", "Kernel", "Memory",
+            "JSON", "PEImage", "Events", "StaticChecks", "Report", "Scenario", "Kernel", "Memory", "Harness",
         ]),
 
         // MARK: Tests

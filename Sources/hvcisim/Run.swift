@@ -1,4 +1,5 @@
 import Events
+import Harness
 import Kernel
 import Memory
 import PEImage

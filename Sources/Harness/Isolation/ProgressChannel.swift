@@ -16,19 +16,25 @@ import Scenario
 ///
 /// Layout: [0] bytes of records used, [8] heartbeat, [16] last driver address,
 /// then records: fields separated by 0x1F, ended by 0x0A.
-final class ProgressChannel: RunObserver, @unchecked Sendable {
+public final class ProgressChannel: RunObserver, @unchecked Sendable {
     static let capacity = 8 << 20
     private static let header = 24
     private let base: UnsafeMutableRawPointer
 
     /// Maps the shared region (before fork: the child inherits the mapping).
-    init?() {
+    public init?() {
         let pointer = mmap(nil, Self.capacity, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
         guard let pointer, pointer != MAP_FAILED else { return nil }
         base = pointer
     }
 
     deinit { munmap(base, Self.capacity) }
+
+    /// Forgets the records, for the next driver a reused channel watches.
+    public func reset() {
+        base.storeBytes(of: UInt64(0), as: UInt64.self)
+        base.storeBytes(of: UInt64(0), toByteOffset: 16, as: UInt64.self)
+    }
 
     var heartbeat: UInt64 { base.load(fromByteOffset: 8, as: UInt64.self) }
     var lastDriverAddress: UInt64 { base.load(fromByteOffset: 16, as: UInt64.self) }
@@ -54,16 +60,16 @@ final class ProgressChannel: RunObserver, @unchecked Sendable {
 
     // MARK: RunObserver (the emulator's side)
 
-    func runStarted(hvci: Bool, verifier: Bool) { append(["R", hvci ? "1" : "0", verifier ? "1" : "0"]) }
+    public func runStarted(hvci: Bool, verifier: Bool) { append(["R", hvci ? "1" : "0", verifier ? "1" : "0"]) }
 
-    func loadFailed(kind: LoadFailureKind, reason: String) { append(["X", kind.rawValue, reason]) }
+    public func loadFailed(kind: LoadFailureKind, reason: String) { append(["X", kind.rawValue, reason]) }
 
-    func entryStarted(_ name: String, address: UInt64) {
+    public func entryStarted(_ name: String, address: UInt64) {
         base.storeBytes(of: address, toByteOffset: 16, as: UInt64.self)
         append(["S", name, String(address)])
     }
 
-    func entryFinished(_ result: EntryPointResult) {
+    public func entryFinished(_ result: EntryPointResult) {
         append(["E", result.name, String(result.address), String(result.kernelCalls), String(result.instructions ?? -1)]
                + Self.encode(result.outcome))
         for finding in result.findings.prefix(256) {
@@ -74,7 +80,7 @@ final class ProgressChannel: RunObserver, @unchecked Sendable {
         }
     }
 
-    func kernelCall(site: UInt64) {
+    public func kernelCall(site: UInt64) {
         base.storeBytes(of: site, toByteOffset: 16, as: UInt64.self)
         beat()
     }
@@ -115,7 +121,7 @@ final class ProgressChannel: RunObserver, @unchecked Sendable {
     /// The runs as far as the records tell, the running entry point ended by `fault`, and every
     /// configuration that never started marked as not run. `configurations` are the (hvci,
     /// verifier) pairs the command asked for, in order.
-    func rebuildRuns(configurations: [(hvci: Bool, verifier: Bool)], enforcement: Enforcement, fault: String) -> [RunResult] {
+    public func rebuildRuns(configurations: [(hvci: Bool, verifier: Bool)], enforcement: Enforcement, fault: String) -> [RunResult] {
         let used = min(Int(base.load(as: UInt64.self)), Self.capacity - Self.header)
         let text = String(decoding: UnsafeRawBufferPointer(start: base + Self.header, count: used), as: UTF8.self)
         var runs: [RunResult] = []
