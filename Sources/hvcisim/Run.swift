@@ -47,8 +47,12 @@ struct Run: Subcommand {
           inconclusive   the run could not decide: DriverEntry hit a limit, an emulator fault or a
                          model gap, crashed, or the image is not x64 (see "coverage" in the report)
 
-        Exit status: 0 compatible; 1 incompatible; 2 the file could not be analysed or the command \
-        line is wrong; 3 inconclusive.
+        Several drivers (or folders of .sys files) run one after another, each in its own process; \
+        JSON then gives {"reports": [...], "failures": [...]} as `check` does. For many drivers, \
+        `hvcisim scan` runs them in parallel with a progress bar and a summary.
+
+        Exit status: 0 compatible; 1 incompatible; 2 a file could not be analysed or the command \
+        line is wrong; 3 inconclusive. Across drivers the precedence is 2 > 1 > 3 > 0.
 
         Examples:
           hvcisim run driver.sys
@@ -57,8 +61,10 @@ struct Run: Subcommand {
           hvcisim run driver.sys --ioctl 0x222004:01000000 --no-discover-ioctls
           hvcisim run driver.sys --ioctl 0x222004:@request.bin --output-size 4096
           hvcisim run driver.sys --verifier off --hvci both
+          hvcisim run build/a.sys build/b.sys --format json -o runs.json
         """,
-        arguments: [ArgumentSpec(name: "driver", help: "The driver image (.sys, x64).")],
+        arguments: [ArgumentSpec(name: "driver", help: "Driver images (.sys, x64), or folders to search for .sys files.",
+                                 repeating: true)],
         options: [
             OptionSpec(long: "hvci", kind: .value(placeholder: "setting"),
                        help: "HVCI on, off, or both (two runs, differences side by side).",
@@ -104,7 +110,7 @@ struct Run: Subcommand {
                        help: "Registry keys and values the driver sees (JSON; see docs/registry.md)."),
         ])
 
-    var driver: String
+    var drivers: [String]
     var hvci: HVCISetting
     var verifier: SwitchSetting
     var mode: ModeSetting
@@ -126,7 +132,7 @@ struct Run: Subcommand {
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
         let defaults = Limits()
-        driver = arguments.positionals[0]
+        drivers = arguments.positionals
         hvci = arguments.choice("hvci", default: .on)
         verifier = arguments.choice("verifier", default: .on)
         mode = arguments.choice("mode", default: .audit)
@@ -167,78 +173,85 @@ struct Run: Subcommand {
         return requests
     }
 
-    /// The report in the chosen format, and the exit status its verdict gives.
-    func render(_ report: RunReport) -> (text: String, status: Int32) {
-        (format == .json ? JSONReport.document(for: report).rendered() : TextReport.render(report), report.verdict.exitStatus)
+    /// The report in the chosen format, and the exit status its verdict gives. `inWrapper`:
+    /// JSON rendered as an entry of the several-drivers wrapper.
+    func render(_ report: RunReport, inWrapper: Bool) -> (text: String, status: Int32) {
+        let text: String
+        switch format {
+        case .json: text = inWrapper ? JSONReport.document(for: report).rendered(level: 2) : JSONReport.document(for: report).rendered()
+        case .text: text = TextReport.render(report)
+        }
+        return (text, report.verdict.exitStatus)
     }
 
     @Sendable static func writeTrace(_ line: String) {
         SystemIO.printError(line)
     }
 
-    func run() throws {
-        var seed = RegistrySeed()
+    /// The settings the options give (the registry seed is loaded here).
+    func settings() throws -> RunSettings {
+        var settings = RunSettings()
         if let registry {
             do {
-                seed = try RegistrySeed.load(path: registry)
+                settings.registry = try RegistrySeed.load(path: registry)
             } catch {
                 // The seed's errors name the file (and line:column) themselves.
                 SystemIO.printError("hvcisim: \(error)")
                 throw ExitStatus(2)
             }
         }
-        let image: ImageReport
-        do {
-            image = try ImageReport(path: driver, bytes: try InputFiles.read(driver))
-        } catch {
-            SystemIO.printError("hvcisim: \(driver): \(error)")
-            throw ExitStatus(2)
+        settings.limits.maxInstructions = maxInstructions
+        settings.limits.timeoutSeconds = timeout
+        settings.limits.guestMemoryBytes = memoryLimit << 20
+        settings.limits.kernelCalls = kernelCallLimit
+        settings.limits.stackBytes = stackSize
+        settings.limits.virtualTime = VirtualTimeBudget(seconds: virtualTimeBudget, repeatedCalls: repeatedCallLimit)
+        settings.trace = trace ? Run.writeTrace : nil
+        settings.hvci = hvci == .both ? [true, false] : [hvci == .on]
+        settings.verifier = verifier == .on
+        settings.enforcement = mode == .audit ? .audit : .enforce
+        settings.preferredBase = preferredBase
+        settings.ioctls = try parsedIoctls()
+        settings.outputLength = outputSize
+        settings.discoverIoctls = !noDiscoverIoctls
+        return settings
+    }
+
+    func run() throws {
+        let settings = try settings()
+        // One driver named (not a folder) gives a bare report object in JSON; several give
+        // {"reports": [...], "failures": [...]}, as `check` does.
+        let paths = try InputFiles.expand(drivers)
+        let single = drivers.count == 1 && !InputFiles.isDirectory(drivers[0])
+        var failures: [(path: String, error: String)] = []
+        for folder in drivers where InputFiles.isDirectory(folder) && (try? InputFiles.expand([folder]))?.isEmpty == true {
+            failures.append((folder, "no .sys files below this folder"))
+            SystemIO.printError("hvcisim: \(folder): no .sys files below this folder")
         }
-        var limits = Limits()
-        limits.maxInstructions = maxInstructions
-        limits.timeoutSeconds = timeout
-        limits.guestMemoryBytes = memoryLimit << 20
-        limits.kernelCalls = kernelCallLimit
-        limits.stackBytes = stackSize
-        limits.virtualTime = VirtualTimeBudget(seconds: virtualTimeBudget, repeatedCalls: repeatedCallLimit)
-        let tracer: (@Sendable (String) -> Void)? = trace ? Run.writeTrace : nil
-        let settings: [Bool] = hvci == .both ? [true, false] : [hvci == .on]
-        let name = SystemIO.lastComponent(driver)
-        let requests = try parsedIoctls()
-        let enforcement: Enforcement = mode == .audit ? .audit : .enforce
-        let channel = Supervisor.enabled ? ProgressChannel() : nil
-        let work = { () -> (text: String, status: Int32) in
-            let runs = settings.map { on in
-                tracer?("== run with HVCI \(on ? "on" : "off"), Driver Verifier \(verifier.rawValue) ==")
-                var options = RunOptions(hvci: on, enforcement: enforcement, limits: limits, preferredBase: preferredBase,
-                                         trace: tracer)
-                options.verifier = verifier == .on
-                options.outputLength = outputSize
-                options.ioctls = requests
-                options.discoverIoctls = !noDiscoverIoctls
-                options.registry = seed
-                options.observer = channel
-                return DriverRunner.run(image.image, name: name, options: options)
+        var outcomes: [DriverBatch.Outcome?] = Array(repeating: nil, count: paths.count)
+        let batch = DriverBatch(settings: settings, jobs: 1, relayStderr: true)
+        batch.run(count: paths.count, image: { index in
+            let path = paths[index]
+            do {
+                return (try ImageReport(path: path, bytes: try InputFiles.read(path)), SystemIO.lastComponent(path))
+            } catch {
+                failures.append((path, "\(error)"))
+                SystemIO.printError("hvcisim: \(path): \(error)")
+                return nil
             }
-            return render(RunReport(image: image, runs: runs))
+        }, render: { render($0, inWrapper: !single) }, finished: { index, outcome in outcomes[index] = outcome })
+        let done = outcomes.compactMap { $0 }
+        let output: String
+        switch format {
+        case .json where single && done.count == 1: output = done[0].text
+        case .json: output = JSONReport.wrapper(entries: done.map(\.text), failures: failures)
+        case .text: output = done.map(\.text).joined(separator: "\n\n")
         }
-        let outcome: (text: String, status: Int32)
-        if let channel {
-            // Per entry point the watchdog ends a run after --timeout; a process that shows no
-            // progress for well past that is stuck where the watchdog cannot reach (QEMU itself).
-            switch Supervisor.run(channel: channel, stallSeconds: timeout * 2 + 10, work: work) {
-            case let .completed(text, status):
-                outcome = (text, status)
-            case .died(let reason):
-                let runs = channel.rebuildRuns(configurations: settings.map { ($0, verifier == .on) },
-                                               enforcement: enforcement, fault: reason)
-                outcome = render(RunReport(image: image, runs: runs))
-            }
-        } else {
-            outcome = work()
+        // A single driver that could not be read has its one-line error and no report.
+        if !(single && done.isEmpty) {
+            try OutputSink.write(output, to: self.output)
         }
-        try OutputSink.write(outcome.text, to: output)
-        let status = outcome.status
+        let status = Verdict.combinedExitStatus(done.map(\.status) + (failures.isEmpty ? [] : [2]))
         if status != 0 { throw ExitStatus(status) }
     }
 }
