@@ -66,6 +66,15 @@ static NTSTATUS UseNxMemory(void)
     buffer = ExAllocatePoolWithTag(NonPagedPoolNx, PAGE_SIZE, SAMPLE_TAG);
     if (buffer == NULL)
         return status;
+#ifdef HVCISIM_VARIANT_EXECUTABLE_POOL
+    /* The variant (variants/compliant-v2.c): one more allocation, from
+     * executable pool -- Driver Verifier's 0xC4/0x2000. */
+    {
+        PVOID extra = ExAllocatePoolWithTag(NonPagedPool, PAGE_SIZE, SAMPLE_TAG);
+        if (extra != NULL)
+            ExFreePoolWithTag(extra, SAMPLE_TAG);
+    }
+#endif
     mdl = IoAllocateMdl(buffer, PAGE_SIZE, FALSE, FALSE, NULL);
     if (mdl != NULL) {
         MmBuildMdlForNonPagedPool(mdl);

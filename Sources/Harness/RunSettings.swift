@@ -18,8 +18,8 @@ public struct RunSettings: Sendable {
     public var discoverIoctls = true
     public var registry = RegistrySeed()
     public var trace: (@Sendable (String) -> Void)?
-    /// Fingerprints of known findings (`--baseline`).
-    public var baseline: Set<String> = []
+    /// Known findings (`--baseline`), suppressed in the reports.
+    public var baseline = Baseline()
 
     public init() {}
 
@@ -48,13 +48,14 @@ public struct RunSettings: Sendable {
             trace?("== run with HVCI \(on ? "on" : "off"), Driver Verifier \(verifier ? "on" : "off") ==")
             return DriverRunner.run(image.image, name: name, options: options(hvci: on, observer: observer))
         }
-        return RunReport(image: image, runs: runs, baseline: baseline)
+        return RunReport(image: image, runs: runs, baseline: baseline.fingerprints(for: name))
     }
 
     /// The report when the emulator's process died: the runs as far as `channel` recorded them,
     /// the running entry point ended with a `tool-fault` outcome saying `reason`.
     public func reportAfterDeath(of image: ImageReport, channel: ProgressChannel, reason: String) -> RunReport {
         let runs = channel.rebuildRuns(configurations: configurations, enforcement: enforcement, fault: reason)
-        return RunReport(image: image, runs: runs, baseline: baseline)
+        let name = image.path.split(separator: "/").last.map(String.init) ?? image.path
+        return RunReport(image: image, runs: runs, baseline: baseline.fingerprints(for: name))
     }
 }

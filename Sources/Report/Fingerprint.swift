@@ -39,7 +39,7 @@ public enum Fingerprint {
 
     /// Hex numbers of more than 8 digits (addresses) replaced by "0x…"; IOCTL codes and
     /// statuses (8 digits or fewer) kept.
-    static func normalized(_ text: String) -> String {
+    public static func normalized(_ text: String) -> String {
         let chars = Array(text)
         var out = ""
         var index = 0

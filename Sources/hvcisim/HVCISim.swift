@@ -16,12 +16,15 @@ protocol Subcommand {
 /// of `any Subcommand.Type`: calling through the existential metatype crashes
 /// Swift 6.3.1's SILGen.)
 enum Verb: String, CaseIterable {
-    case check, run, apis
+    case check, run, scan, merge, diff, apis
 
     var spec: CommandSpec {
         switch self {
         case .check: Check.spec
         case .run: Run.spec
+        case .scan: Scan.spec
+        case .merge: Merge.spec
+        case .diff: Diff.spec
         case .apis: Apis.spec
         }
     }
@@ -30,6 +33,9 @@ enum Verb: String, CaseIterable {
         switch self {
         case .check: try Check(arguments).run()
         case .run: try Run(arguments).run()
+        case .scan: try Scan(arguments).run()
+        case .merge: try Merge(arguments).run()
+        case .diff: try Diff(arguments).run()
         case .apis: try Apis(arguments).run()
         }
     }

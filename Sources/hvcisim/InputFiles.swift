@@ -34,7 +34,7 @@ enum InputFiles {
     /// The file's bytes, read once: one open, one fstat (type and size), then
     /// reads straight into the array. The messages are those of the earlier
     /// stat-then-read version.
-    static func read(_ path: String) throws -> [UInt8] {
+    static func read(_ path: String, expectingPE: Bool = true) throws -> [UInt8] {
         // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw unopenable(path) }
@@ -50,7 +50,7 @@ enum InputFiles {
         let bytes: [UInt8]?
         switch st.st_mode & S_IFMT {
         case S_IFREG where st.st_size > 0:
-            try refuseEarlyIfNotPE(fd, size: Int(st.st_size), path: path)
+            if expectingPE { try refuseEarlyIfNotPE(fd, size: Int(st.st_size), path: path) }
             bytes = readExactly(fd, count: Int(st.st_size))
         case S_IFREG:
             bytes = try readToEnd(fd, path: path)  // a /proc file: no size up front
@@ -60,6 +60,12 @@ enum InputFiles {
         }
         guard let bytes else { throw PEError.unreadable(path: path, reason: "could not be read") }
         return bytes
+    }
+
+    /// A report, baseline or manifest (JSON or YAML): read with the same checks and cap as
+    /// a driver, without the early PE test.
+    static func readText(_ path: String) throws -> [UInt8] {
+        try read(path, expectingPE: false)
     }
 
     static func fileKind(_ mode: mode_t) -> String {

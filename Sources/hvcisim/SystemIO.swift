@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Harness
 
 /// The few file-system and console calls the CLI needs, on the C library
 /// directly. The tool avoids Foundation on purpose: linking it costs ~9 MiB
@@ -101,15 +102,7 @@ enum SystemIO {
 
     /// Writes all of `text`; the errno of a failed write, nil on success.
     static func writeAll(_ text: String, to fd: Int32) -> Int32? {
-        var text = text
-        return text.withUTF8 { buffer in
-            var done = 0
-            while done < buffer.count {
-                let n = systemWrite(fd, buffer.baseAddress! + done, buffer.count - done)
-                if n > 0 { done += n } else if n < 0, errno == EINTR { continue } else { return n < 0 ? errno : EIO }
-            }
-            return nil
-        }
+        Supervisor.writeAll(text, to: fd)
     }
 
     /// The last component of a path ("a/b/c.sys" → "c.sys").

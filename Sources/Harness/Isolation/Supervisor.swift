@@ -39,7 +39,7 @@ public enum Supervisor {
         return children.indices.filter { children[$0].pump(waitMilliseconds: 0) }
     }
 
-    static func monotonicSeconds() -> Double {
+    public static func monotonicSeconds() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
