@@ -60,14 +60,18 @@ let package = Package(
         // MARK: Output
         .target(name: "Report", dependencies: ["JSON", "PEImage", "Events", "StaticChecks", "Kernel", "Scenario"]),
 
+        // Manifest-driven regression tests (`hvcisim test`): the manifest, its YAML subset, expectations, results.
+        .target(name: "Harness", dependencies: ["JSON", "Report", "Scenario", "Kernel", "PEImage", "Events"]),
+
         // MARK: CLI (thin: parses arguments, calls the layers, sets the exit status)
         .executableTarget(name: "hvcisim", dependencies: [
-            "JSON", "PEImage", "Events", "StaticChecks", "Report", "Scenario", "Kernel", "Memory",
+            "JSON", "PEImage", "Events", "StaticChecks", "Report", "Scenario", "Kernel", "Memory", "Harness",
         ]),
 
         // MARK: Tests
         .testTarget(name: "PEImageTests", dependencies: ["PEImage"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "JSON"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "JSON", "Events", "Scenario", "PEImage"]),
         .testTarget(name: "StaticChecksTests", dependencies: ["PEImage", "StaticChecks", "Events", "Report"]),
         // Runs the built executable as a user would (exit status, stdout, stderr).

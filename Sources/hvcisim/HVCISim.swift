@@ -16,12 +16,13 @@ protocol Subcommand {
 /// of `any Subcommand.Type`: calling through the existential metatype crashes
 /// Swift 6.3.1's SILGen.)
 enum Verb: String, CaseIterable {
-    case check, run, apis
+    case check, run, test, apis
 
     var spec: CommandSpec {
         switch self {
         case .check: Check.spec
         case .run: Run.spec
+        case .test: Test.spec
         case .apis: Apis.spec
         }
     }
@@ -30,6 +31,7 @@ enum Verb: String, CaseIterable {
         switch self {
         case .check: try Check(arguments).run()
         case .run: try Run(arguments).run()
+        case .test: try Test(arguments).run()
         case .apis: try Apis(arguments).run()
         }
     }
