@@ -73,6 +73,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "PEImageTests", dependencies: ["PEImage"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "JSON"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "JSON", "Events", "Scenario", "PEImage"]),
         .testTarget(name: "StaticChecksTests", dependencies: ["PEImage", "StaticChecks", "Events", "Report"]),
         // Runs the built executable as a user would (exit status, stdout, stderr).

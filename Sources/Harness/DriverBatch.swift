@@ -14,6 +14,13 @@ public struct DriverBatch {
         public var text: String
         public var status: Int32
         public var seconds: Double
+
+        public init(path: String, text: String, status: Int32, seconds: Double) {
+            self.path = path
+            self.text = text
+            self.status = status
+            self.seconds = seconds
+        }
     }
 
     public var settings: RunSettings

@@ -16,7 +16,7 @@ protocol Subcommand {
 /// of `any Subcommand.Type`: calling through the existential metatype crashes
 /// Swift 6.3.1's SILGen.)
 enum Verb: String, CaseIterable {
-    case check, run, scan, merge, diff, apis
+    case check, run, scan, merge, diff, test, apis
 
     var spec: CommandSpec {
         switch self {
@@ -25,6 +25,7 @@ enum Verb: String, CaseIterable {
         case .scan: Scan.spec
         case .merge: Merge.spec
         case .diff: Diff.spec
+        case .test: Test.spec
         case .apis: Apis.spec
         }
     }
@@ -36,6 +37,7 @@ enum Verb: String, CaseIterable {
         case .scan: try Scan(arguments).run()
         case .merge: try Merge(arguments).run()
         case .diff: try Diff(arguments).run()
+        case .test: try Test(arguments).run()
         case .apis: try Apis(arguments).run()
         }
     }
