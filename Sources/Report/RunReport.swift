@@ -39,7 +39,18 @@ public struct RunReport: Sendable {
     public var decidingRun: RunResult? { runs.first(where: \.hvci) ?? runs.first }
 
     /// Why the verdict is `inconclusive` (nil when it is not).
-    public var inconclusiveReason: String? { verdict == .inconclusive ? decidingRun?.inconclusiveReason : nil }
+    public var inconclusiveReason: String? { verdict == .inconclusive ? undecidedBecause : nil }
+
+    /// Why the deciding run could not decide; also when the baseline suppresses the findings
+    /// that kept the image from loading — nothing ran, so nothing can be called compatible.
+    var undecidedBecause: String? {
+        guard let run = decidingRun else { return nil }
+        if let reason = run.inconclusiveReason { return reason }
+        if let failure = run.loadFailure, !baseline.isEmpty {
+            return "not run: \(failure) (the baseline suppresses the finding, but Windows refuses the image all the same)"
+        }
+        return nil
+    }
 
     /// The image's static findings (what Code Integrity refuses at load under HVCI) and the
     /// deciding run's findings, less those the baseline suppresses; `inconclusive` when that
@@ -47,6 +58,6 @@ public struct RunReport: Sendable {
     public var verdict: Verdict {
         let image = image.findings.filter { !isSuppressed($0, entryPoint: nil) }
         let run = decidingRun.map { Self.placedFindings(of: $0).filter { !isSuppressed($0.finding, entryPoint: $0.entryPoint) }.map(\.finding) } ?? []
-        return Verdict(findings: image + run, inconclusiveBecause: decidingRun?.inconclusiveReason)
+        return Verdict(findings: image + run, inconclusiveBecause: undecidedBecause)
     }
 }

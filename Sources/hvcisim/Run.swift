@@ -70,6 +70,8 @@ struct Run: Subcommand {
             OptionSpec(long: "output", short: "o", kind: .value(placeholder: "file"), help: "Write the report to this file."),
             OptionSpec(long: "trace", kind: .flag,
                        help: "Print each kernel call and each trap (with its disassembly) to stderr as it happens."),
+            OptionSpec(long: "baseline", kind: .value(placeholder: "file"),
+                       help: "Known findings to show as suppressed and leave out of the verdict (docs/baselines.md; `scan --update-baseline` writes one)."),
         ])
 
     var drivers: [String]
@@ -77,9 +79,11 @@ struct Run: Subcommand {
     var format: OutputFormat
     var output: String?
     var trace: Bool
+    var baseline: String?
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
         drivers = arguments.positionals
+        baseline = arguments.value("baseline")
         choices = try RunChoices(arguments)
         format = arguments.choice("format", default: .text)
         output = arguments.value("output")
@@ -104,6 +108,7 @@ struct Run: Subcommand {
     func run() throws {
         var settings = try choices.settings()
         settings.trace = trace ? Run.writeTrace : nil
+        if let baseline { settings.baseline = try Scan.loadBaseline(baseline) }
         // One driver named (not a folder) gives a bare report object in JSON; several give
         // {"reports": [...], "failures": [...]}, as `check` does.
         let paths = try InputFiles.expand(drivers)

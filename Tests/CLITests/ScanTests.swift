@@ -74,16 +74,30 @@ struct ScanTests {
     @Test func aBaselineSuppressesKnownFindings() throws {
         let dir = try scratchFolder()
         let baseline = dir.appendingPathComponent("baseline.json").path
-        let first = try runHVCISim(["scan", TestPaths.sample("rwx-section"), "--update-baseline", baseline])
+        let first = try runHVCISim(["scan", TestPaths.sample("nonpaged-pool"), "--update-baseline", baseline])
         #expect(first.status == 1)
         let written = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: baseline))))
-        #expect(written["findings"]?.arrayValue?.contains { $0["code"]?.stringValue == "0x2003" } == true)
-        let second = try runHVCISim(["scan", TestPaths.sample("rwx-section"), "--baseline", baseline, "--format", "json"])
+        #expect(written["findings"]?.arrayValue?.contains { $0["code"]?.stringValue == "0x2000" && $0["driver"]?.stringValue == "nonpaged-pool.sys" } == true)
+        let second = try runHVCISim(["scan", TestPaths.sample("nonpaged-pool"), "--baseline", baseline, "--format", "json"])
         #expect(second.status == 0)
         let report = try #require(try JSONValue.parse(Array(second.stdout.utf8))["reports"]?.arrayValue?.first)
-        let staticFindings = try #require(report["findings"]?.arrayValue)
-        #expect(staticFindings.contains { $0["code"]?.stringValue == "0x2003" && $0["suppressed"]?.boolValue == true })
-        #expect(report["verdict"]?.stringValue != "incompatible")
+        let findings = report["runs"]?.arrayValue?.first?["entryPoints"]?.arrayValue?.first?["findings"]?.arrayValue ?? []
+        #expect(findings.contains { $0["code"]?.stringValue == "0x2000" && $0["suppressed"]?.boolValue == true })
+        #expect(report["verdict"]?.stringValue == "compatible")  // every finding, notes too, is in the baseline
+        // run reads the same file; another driver's entries do not apply to it.
+        #expect(try runHVCISim(["run", TestPaths.sample("nonpaged-pool"), "--baseline", baseline]).status == 0)
+        #expect(try runHVCISim(["run", TestPaths.sample("pool2-execute"), "--baseline", baseline]).status == 1)
+    }
+
+    /// Suppressing the finding that keeps an image from loading does not make it compatible:
+    /// nothing ran.
+    @Test func aSuppressedLoadRefusalIsInconclusive() throws {
+        let dir = try scratchFolder()
+        let baseline = dir.appendingPathComponent("baseline.json").path
+        _ = try runHVCISim(["scan", TestPaths.sample("rwx-section"), "--update-baseline", baseline])
+        let result = try runHVCISim(["run", TestPaths.sample("rwx-section"), "--baseline", baseline])
+        #expect(result.status == 3)
+        #expect(result.stdout.contains("Windows refuses the image all the same"))
     }
 
     @Test func badShardsAndBaselinesAreOneLineErrors() throws {
