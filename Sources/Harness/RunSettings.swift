@@ -20,6 +20,8 @@ public struct RunSettings: Sendable {
     public var trace: (@Sendable (String) -> Void)?
     /// Known findings (`--baseline`), suppressed in the reports.
     public var baseline = Baseline()
+    /// Keep each entry point's kernel-call log in the report (`scan` drops it unless `--calls`).
+    public var callLog = true
 
     public init() {}
 
@@ -48,7 +50,7 @@ public struct RunSettings: Sendable {
             trace?("== run with HVCI \(on ? "on" : "off"), Driver Verifier \(verifier ? "on" : "off") ==")
             return DriverRunner.run(image.image, name: name, options: options(hvci: on, observer: observer))
         }
-        return RunReport(image: image, runs: runs, baseline: baseline.fingerprints(for: name))
+        return RunReport(image: image, runs: runs, baseline: baseline.fingerprints(for: name), callLog: callLog)
     }
 
     /// The report when the emulator's process died: the runs as far as `channel` recorded them,
@@ -56,6 +58,6 @@ public struct RunSettings: Sendable {
     public func reportAfterDeath(of image: ImageReport, channel: ProgressChannel, reason: String) -> RunReport {
         let runs = channel.rebuildRuns(configurations: configurations, enforcement: enforcement, fault: reason)
         let name = image.path.split(separator: "/").last.map(String.init) ?? image.path
-        return RunReport(image: image, runs: runs, baseline: baseline.fingerprints(for: name))
+        return RunReport(image: image, runs: runs, baseline: baseline.fingerprints(for: name), callLog: callLog)
     }
 }

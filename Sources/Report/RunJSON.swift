@@ -10,7 +10,7 @@ extension JSONReport {
         .object(header() + [
             ("image", image(report.image)),
             ("findings", .array(report.image.findings.map { finding($0, entryPoint: nil, baseline: report.baseline) })),
-            ("runs", .array(report.runs.map { run($0, baseline: report.baseline) })),
+            ("runs", .array(report.runs.map { run($0, baseline: report.baseline, callLog: report.callLog) })),
             ("differences", report.runs.count == 2 ? .array(report.differences.map { d in
                 .object([("entryPoint", .string(d.entryPoint)), ("aspect", .string(d.aspect)),
                          ("hvciOn", .string(d.hvciOn)), ("hvciOff", .string(d.hvciOff))])
@@ -37,8 +37,8 @@ extension JSONReport {
         ])
     }
 
-    static func run(_ run: RunResult, baseline: Set<String> = []) -> JSONValue {
-        var fields = runFields(run, baseline: baseline)
+    static func run(_ run: RunResult, baseline: Set<String> = [], callLog: Bool = true) -> JSONValue {
+        var fields = runFields(run, baseline: baseline, callLog: callLog)
         // Only when there are any: reports of ordinary drivers keep their shape.
         if !run.codePatches.isEmpty {
             fields.insert(("codePatches", .array(run.codePatches.map { patch in
@@ -51,7 +51,7 @@ extension JSONReport {
         return .object(fields)
     }
 
-    static func runFields(_ run: RunResult, baseline: Set<String> = []) -> [(String, JSONValue)] {
+    static func runFields(_ run: RunResult, baseline: Set<String> = [], callLog: Bool = true) -> [(String, JSONValue)] {
         [
             ("hvci", .string(run.hvci ? "on" : "off")),
             ("verifier", .string(run.verifier ? "on" : "off")),
@@ -62,7 +62,7 @@ extension JSONReport {
             ("loadStatus", run.loadStatus.map { .object([("status", .string(hex($0))), ("statusName", .string(NTStatus.name($0)))]) } ?? .null),
             ("loadFindings", .array(run.loadFindings.map { finding($0, entryPoint: "load", baseline: baseline) })),
             ("imageBase", .optional(run.imageBase.map { hex($0) })),
-            ("entryPoints", .array(run.entryPoints.map { entryPoint($0, baseline: baseline) })),
+            ("entryPoints", .array(run.entryPoints.map { entryPoint($0, baseline: baseline, callLog: callLog) })),
             ("debugOutput", .array(run.debugOutput.map(JSONValue.string))),
             ("unmodeledCalls", .array(run.fallbacks.sorted { $0.key < $1.key }.map {
                 .object([("function", .string($0.key)), ("count", .int($0.value))])
@@ -76,7 +76,9 @@ extension JSONReport {
         ]
     }
 
-    static func entryPoint(_ entry: EntryPointResult, baseline: Set<String> = []) -> JSONValue {
+    /// `callLog` false (scans) leaves `calls` empty: the log is most of a report's size and a
+    /// summary does not read it; `kernelCalls` still counts them.
+    static func entryPoint(_ entry: EntryPointResult, baseline: Set<String> = [], callLog: Bool = true) -> JSONValue {
         var outcome: [(String, JSONValue)] = [("kind", .string(entry.outcome.kind)), ("summary", .string(entry.outcome.summary))]
         switch entry.outcome {
         case .returned(let value):
@@ -93,7 +95,7 @@ extension JSONReport {
             ("outcome", .object(outcome)),
             ("instructions", entry.instructions.map { .int($0) } ?? .null),
             ("kernelCalls", .int(entry.kernelCalls)),
-            ("calls", .array(entry.calls.map { call in
+            ("calls", .array((callLog ? entry.calls : []).map { call in
                 .object([("function", .string(call.function)),
                          ("arguments", .array(call.arguments.map { .string(hex($0)) })),
                          ("returnValue", .string(hex(call.returnValue))),

@@ -9,11 +9,14 @@ public struct RunReport: Sendable {
     public var runs: [RunResult]
     /// Fingerprints of known findings (`--baseline`): shown as suppressed, left out of the verdict.
     public var baseline: Set<String>
+    /// Each entry point's kernel calls in the JSON (`calls`); off in scans unless `--calls`.
+    public var callLog: Bool
 
-    public init(image: ImageReport, runs: [RunResult], baseline: Set<String> = []) {
+    public init(image: ImageReport, runs: [RunResult], baseline: Set<String> = [], callLog: Bool = true) {
         self.image = image
         self.runs = runs
         self.baseline = baseline
+        self.callLog = callLog
     }
 
     /// Static and run-time findings together.

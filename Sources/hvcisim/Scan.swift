@@ -47,6 +47,8 @@ struct Scan: Subcommand {
                        help: "Known findings to suppress (a file written by --update-baseline)."),
             OptionSpec(long: "update-baseline", kind: .value(placeholder: "file"),
                        help: "Write every finding of this scan to this baseline file."),
+            OptionSpec(long: "calls", kind: .flag,
+                       help: "Keep each entry point's kernel-call log in the JSON reports (left out by default: it is most of their size)."),
         ] + RunChoices.options)
 
     var paths: [String]
@@ -56,6 +58,7 @@ struct Scan: Subcommand {
     var output: String?
     var baseline: String?
     var updateBaseline: String?
+    var calls: Bool
     var choices: RunChoices
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
@@ -70,12 +73,14 @@ struct Scan: Subcommand {
         output = arguments.value("output")
         baseline = arguments.value("baseline")
         updateBaseline = arguments.value("update-baseline")
+        calls = arguments.flag("calls")
         choices = try RunChoices(arguments)
     }
 
     func run() throws {
         var settings = try choices.settings()
         if let baseline { settings.baseline = try Self.loadBaseline(baseline) }
+        settings.callLog = calls
         var failures: [(path: String, error: String)] = []
         var found: [String] = []
         for path in paths {
