@@ -16,8 +16,8 @@ struct Apis: Subcommand {
         is part of the kernel since Windows 10 2004).
 
         Examples:
-          hvcisim apis | ../shared/scripts/api-coverage -               (coverage, stubs counted)
-          hvcisim apis --no-stubs | ../shared/scripts/api-coverage -    (coverage of real models only)
+          hvcisim apis | grep -c modelled                                (how many exports are modelled)
+          hvcisim apis --no-stubs                                        (the real models only)
           hvcisim apis --where ExAllocatePoolWithTag                     (Sources/Kernel/Areas/Pool.swift)
         """,
         options: [
