@@ -2,7 +2,7 @@
 #   make demo   install what is missing, build, check the built-in Samples
 #   make test   install what is missing, build, run the whole test suite
 SWIFT ?= swift
-APT_PACKAGES := libunicorn-dev libcapstone-dev python3
+APT_PACKAGES := libunicorn-dev libcapstone-dev python3 python3-pip
 BIN := .build/release/hvcisim
 
 .PHONY: demo test setup build samples bench clean
@@ -22,7 +22,14 @@ demo: build
 	@echo "== hvcisim check on the built-in Samples (exit status 1 = some are incompatible, as designed) =="
 	@$(BIN) check Samples/bin/*.sys; status=$$?; echo "== exit status $$status =="; [ $$status -le 1 ]
 
+# The Python readers the format tests validate SARIF and JUnit output with (scripts/validate-formats.py);
+# Debian's own python3 refuses pip outside a venv (PEP 668) unless told --break-system-packages.
+PY_PACKAGES := jsonschema sarif-tools junitparser
+
 test: setup
+	@python3 -c "import jsonschema, sarif, junitparser" 2>/dev/null || \
+	  python3 -m pip install -q $(PY_PACKAGES) 2>/dev/null || \
+	  python3 -m pip install -q --break-system-packages $(PY_PACKAGES)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -52,6 +52,8 @@ struct Run: Subcommand {
         Examples:
           hvcisim run driver.sys
           hvcisim run driver.sys --hvci both --format json -o run.json
+          hvcisim run driver.sys --format sarif -o run.sarif       # code scanning (docs/formats.md)
+          hvcisim run driver.sys --format junit --fail-on warning  # CI test results
           hvcisim run driver.sys --mode enforce --trace
           hvcisim run driver.sys --ioctl 0x222004:01000000 --no-discover-ioctls
           hvcisim run driver.sys --ioctl 0x222004:@request.bin --output-size 4096
@@ -69,6 +71,7 @@ struct Run: Subcommand {
                        help: "audit: log, deny, continue; enforce: stop at the first violation.",
                        choices: ModeSetting.allCases.map(\.rawValue), defaultText: "audit"),
             .format,
+            .failOn,
             OptionSpec(long: "output", short: "o", kind: .value(placeholder: "file"), help: "Write the report to this file."),
             OptionSpec(long: "trace", kind: .flag,
                        help: "Print each kernel call and each trap (with its disassembly) to stderr as it happens."),
@@ -108,6 +111,7 @@ struct Run: Subcommand {
     var verifier: SwitchSetting
     var mode: ModeSetting
     var format: OutputFormat
+    var failOn: FailOn
     var output: String?
     var trace: Bool
     var maxInstructions: Int
@@ -130,6 +134,7 @@ struct Run: Subcommand {
         verifier = arguments.choice("verifier", default: .on)
         mode = arguments.choice("mode", default: .audit)
         format = arguments.choice("format", default: .text)
+        failOn = arguments.choice("fail-on", default: .error)
         output = arguments.value("output")
         trace = arguments.flag("trace")
         maxInstructions = try arguments.integer("max-instructions", default: defaults.maxInstructions)
@@ -168,7 +173,13 @@ struct Run: Subcommand {
 
     /// The report in the chosen format, and the exit status its verdict gives.
     func render(_ report: RunReport) -> (text: String, status: Int32) {
-        (format == .json ? JSONReport.document(for: report).rendered() : TextReport.render(report), report.verdict.exitStatus)
+        let text: String
+        switch format {
+        case .text: text = TextReport.render(report)
+        case .json: text = JSONReport.document(for: report).rendered()
+        case .sarif, .junit: text = format.render([JSONReport.document(for: report)], failOn: failOn) ?? ""
+        }
+        return (text, report.verdict.exitStatus)
     }
 
     @Sendable static func writeTrace(_ line: String) {
