@@ -2,7 +2,7 @@
 #   make demo   install what is missing, build, run the built-in Samples in the emulator: the lesson
 #   make test   install what is missing, build, run the whole test suite
 SWIFT ?= swift
-APT_PACKAGES := libunicorn-dev libcapstone-dev python3 bc
+APT_PACKAGES := libunicorn-dev libcapstone-dev python3 python3-pip bc
 BIN := .build/release/hvcisim
 
 .PHONY: demo test setup build samples bench clean
@@ -23,7 +23,14 @@ build: setup
 demo: build
 	@HVCISIM=$(BIN) bash scripts/demo.sh
 
+# The Python readers the format tests validate SARIF and JUnit output with (scripts/validate-formats.py);
+# Debian's own python3 refuses pip outside a venv (PEP 668) unless told --break-system-packages.
+PY_PACKAGES := jsonschema sarif-tools junitparser
+
 test: setup
+	@python3 -c "import jsonschema, sarif, junitparser" 2>/dev/null || \
+	  python3 -m pip install -q $(PY_PACKAGES) 2>/dev/null || \
+	  python3 -m pip install -q --break-system-packages $(PY_PACKAGES)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -46,6 +46,11 @@ public struct ReportedRun: Sendable {
     public var mode: String
     public var loaded: Bool
     public var loadFailure: String?
+    /// Where the image was mapped ("0xfffff80640000000"); nil when it did not load.
+    public var imageBase: String?
+    /// code-integrity, driver-verifier (Windows refuses it for HVCI), windows-loader,
+    /// unsupported-machine, tool (docs/report-schema.md); nil when it loaded.
+    public var loadFailureKind: String?
     public var loadFindings: [ReportedFinding]
     public var entryPoints: [ReportedEntryPoint]
     public var coverage: (found: Int, run: Int, completed: Int)
@@ -61,6 +66,8 @@ public struct ReportedRun: Sendable {
         mode = json["mode"]?.stringValue ?? "?"
         loaded = json["loaded"]?.boolValue ?? false
         loadFailure = json["loadFailure"]?.stringValue
+        imageBase = json["imageBase"]?.stringValue
+        loadFailureKind = json["loadFailureKind"]?.stringValue
         verdict = json["verdict"]?.stringValue
         verdictReason = json["verdictReason"]?.stringValue
         let configuration = "hvci \(hvci), verifier \(verifier), \(mode)"

@@ -1,14 +1,37 @@
 import Events
+import JSON
 import PEImage
 import Report
 
 enum OutputFormat: String, CaseIterable {
-    case text, json
+    case text, json, sarif, junit
+}
+
+/// The lowest severity that makes a JUnit test case fail (`--fail-on`).
+enum FailOn: String, CaseIterable {
+    case error, warning, note
 }
 
 extension OptionSpec {
-    static let format = OptionSpec(long: "format", kind: .value(placeholder: "format"), help: "Output format.",
+    static let format = OptionSpec(long: "format", kind: .value(placeholder: "format"),
+                                   help: "Output format: text, json (docs/report-schema.md), sarif (SARIF 2.1.0 for code scanning) or junit (JUnit XML for CI test views); docs/formats.md.",
                                    choices: OutputFormat.allCases.map(\.rawValue), defaultText: "text")
+    static let failOn = OptionSpec(long: "fail-on", kind: .value(placeholder: "severity"),
+                                   help: "JUnit only: the lowest finding severity that fails a test case (findings in the baseline never do). The exit status does not change.",
+                                   choices: FailOn.allCases.map(\.rawValue), defaultText: "error")
+}
+
+extension OutputFormat {
+    /// SARIF or JUnit for reports already made as JSON documents (each read back through
+    /// ReportDocument, as `diff` and `merge` read them); nil for text and json.
+    func render(_ documents: [JSONValue], failOn: FailOn) -> String? {
+        let typed = documents.compactMap { try? ReportDocument(json: $0) }
+        switch self {
+        case .sarif: return SarifReport.render(typed)
+        case .junit: return JUnitReport.render(typed, failOn: failOn.rawValue)
+        case .text, .json: return nil
+        }
+    }
 }
 
 struct Check: Subcommand {
@@ -28,6 +51,8 @@ struct Check: Subcommand {
 
         JSON: one file gives one report object; several files give {"reports": [...], \
         "failures": [...]}. The layout is documented in docs/report-schema.md.
+        SARIF (--format sarif) gives one log with every file; JUnit (--format junit) one test \
+        suite per file, where --fail-on sets which findings fail a test case (docs/formats.md).
 
         Exit status: 0 every image compatible (notes allowed); 1 at least one error finding; \
         2 a file could not be analysed, a folder holds no .sys file, or the command line is wrong \
@@ -37,17 +62,20 @@ struct Check: Subcommand {
                                  repeating: true)],
         options: [
             .format,
+            .failOn,
             OptionSpec(long: "output", short: "o", kind: .value(placeholder: "file"),
                        help: "Write the report to this file instead of standard output."),
         ])
 
     var files: [String]
     var format: OutputFormat
+    var failOn: FailOn
     var output: String?
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
         files = arguments.positionals
         format = arguments.choice("format", default: .text)
+        failOn = arguments.choice("fail-on", default: .error)
         output = arguments.value("output")
     }
 
@@ -58,6 +86,8 @@ struct Check: Subcommand {
         // the file's bytes) is dropped before the next file is read.
         let single = format == .json && files.count == 1 && !InputFiles.isDirectory(files[0])
         var rendered: [String] = []
+        // SARIF and JUnit are written once every file is read: they are one document over all files.
+        var documents: [JSONValue] = []
         var failures: [(path: String, error: String)] = []
         var statuses: [Int32] = []
         // Files are read a batch at a time so that SHA256.hexDigests can hash
@@ -93,6 +123,7 @@ struct Check: Subcommand {
                     case .json where single: rendered.append(JSONReport.document(for: report).rendered())
                     case .json: rendered.append(JSONReport.wrapperEntry(for: report))
                     case .text: rendered.append(TextReport.render(report))
+                    case .sarif, .junit: documents.append(JSONReport.document(for: report))
                     }
                 } catch {
                     let message = "\(error)"
@@ -109,6 +140,8 @@ struct Check: Subcommand {
             output = JSONReport.wrapper(entries: single ? [] : rendered, failures: failures)
         case .text:
             output = rendered.joined(separator: "\n\n")
+        case .sarif, .junit:
+            output = format.render(documents, failOn: failOn) ?? ""
         }
         try OutputSink.write(output, to: self.output)
         if !failures.isEmpty { statuses.append(2) }

@@ -1,5 +1,6 @@
 import Events
 import Harness
+import JSON
 import Kernel
 import Memory
 import PEImage
@@ -57,6 +58,8 @@ struct Run: Subcommand {
         Examples:
           hvcisim run driver.sys
           hvcisim run driver.sys --hvci both --format json -o run.json
+          hvcisim run driver.sys --format sarif -o run.sarif       # code scanning (docs/formats.md)
+          hvcisim run driver.sys --format junit --fail-on warning  # CI test results
           hvcisim run driver.sys --mode enforce --trace
           hvcisim run driver.sys --ioctl 0x222004:01000000 --no-discover-ioctls
           hvcisim run driver.sys --ioctl 0x222004:@request.bin --output-size 4096
@@ -67,6 +70,7 @@ struct Run: Subcommand {
                                  repeating: true)],
         options: RunChoices.options + [
             .format,
+            .failOn,
             OptionSpec(long: "output", short: "o", kind: .value(placeholder: "file"), help: "Write the report to this file."),
             OptionSpec(long: "trace", kind: .flag,
                        help: "Print each kernel call and each trap (with its disassembly) to stderr as it happens."),
@@ -77,6 +81,7 @@ struct Run: Subcommand {
     var drivers: [String]
     var choices: RunChoices
     var format: OutputFormat
+    var failOn: FailOn
     var output: String?
     var trace: Bool
     var baseline: String?
@@ -86,6 +91,7 @@ struct Run: Subcommand {
         baseline = arguments.value("baseline")
         choices = try RunChoices(arguments)
         format = arguments.choice("format", default: .text)
+        failOn = arguments.choice("fail-on", default: .error)
         output = arguments.value("output")
         trace = arguments.flag("trace")
     }
@@ -97,6 +103,8 @@ struct Run: Subcommand {
         switch format {
         case .json: text = inWrapper ? JSONReport.document(for: report).rendered(level: 2) : JSONReport.document(for: report).rendered()
         case .text: text = TextReport.render(report)
+        // Rendered from every driver's JSON together, in run() (one SARIF log, one JUnit file).
+        case .sarif, .junit: text = JSONReport.document(for: report).rendered()
         }
         return (text, report.verdict.exitStatus)
     }
@@ -136,6 +144,9 @@ struct Run: Subcommand {
         case .json where single && done.count == 1: output = done[0].text
         case .json: output = JSONReport.wrapper(entries: done.map(\.text), failures: failures)
         case .text: output = done.map(\.text).joined(separator: "\n\n")
+        case .sarif, .junit:
+            let documents = done.compactMap { try? JSONValue.parse(Array($0.text.utf8)) }
+            output = format.render(documents, failOn: failOn) ?? ""
         }
         // A single driver that could not be read has its one-line error and no report.
         if !(single && done.isEmpty) {

@@ -42,6 +42,7 @@ struct Scan: Subcommand {
             OptionSpec(long: "shard", kind: .value(placeholder: "K/N"),
                        help: "Scan only the K-th of N deterministic slices of the sorted driver list."),
             .format,
+            .failOn,
             OptionSpec(long: "output", short: "o", kind: .value(placeholder: "file"), help: "Write the result to this file."),
             OptionSpec(long: "baseline", kind: .value(placeholder: "file"),
                        help: "Known findings to suppress (a file written by --update-baseline)."),
@@ -55,6 +56,7 @@ struct Scan: Subcommand {
     var jobs: Int
     var shard: Shard?
     var format: OutputFormat
+    var failOn: FailOn
     var output: String?
     var baseline: String?
     var updateBaseline: String?
@@ -70,6 +72,7 @@ struct Scan: Subcommand {
             shard = parsed
         }
         format = arguments.choice("format", default: .text)
+        failOn = arguments.choice("fail-on", default: .error)
         output = arguments.value("output")
         baseline = arguments.value("baseline")
         updateBaseline = arguments.value("update-baseline")
@@ -125,7 +128,7 @@ struct Scan: Subcommand {
         progress.close()
         let result = ScanDocument(reports: reports, failures: failures, timings: timings, shard: shard?.description,
                                   wallSeconds: Supervisor.monotonicSeconds() - started)
-        try OutputSink.write(Self.render(result, format: format, jobs: jobs), to: output)
+        try OutputSink.write(Self.render(result, format: format, jobs: jobs, failOn: failOn), to: output)
         if let updateBaseline {
             try OutputSink.write(Baseline(documents: result.reports).rendered(), to: updateBaseline)
         }
@@ -133,8 +136,10 @@ struct Scan: Subcommand {
         if status != 0 { throw ExitStatus(status) }
     }
 
-    static func render(_ result: ScanDocument, format: OutputFormat, jobs: Int?) -> String {
+    static func render(_ result: ScanDocument, format: OutputFormat, jobs: Int?, failOn: FailOn = .error) -> String {
         switch format {
+        case .sarif, .junit:
+            return format.render(result.reports.map(\.json), failOn: failOn) ?? ""
         case .json:
             return result.json().rendered()
         case .text:
