@@ -210,8 +210,7 @@ final class Session {
             // A trap is a moment the driver cannot hide a cleared CR0.WP from (it may restore it before its next call).
             timeline += watch?.check(site: finding.site) ?? []
             timeline.append(finding)
-            trace?("[trap] \(finding.code) \(finding.title) at \(finding.site?.symbol ?? "?")"
-                   + (finding.instruction.map { ": \($0)" } ?? ""))
+            trace?(TrapTrace.block(for: finding))
         }
     }
 

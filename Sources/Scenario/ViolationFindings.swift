@@ -32,7 +32,7 @@ struct ViolationFindings {
                            fix: "never clear CR0.WP to patch code or read-only data; HVCI makes such writes impossible (and PatchGuard bug checks 0x109)",
                            details: [(key: "target", value: hex(address)), (key: "owner", value: ownerText(address))]
                                + (routine.map { [(key: "function", value: $0)] } ?? [])
-                               + [(key: "hvci", value: memory.hvciEnabled ? "on" : "off")],
+                               + [(key: "hvci", value: memory.hvciEnabled ? "on" : "off")] + bypassDetails(address),
                            site: site(rip), instruction: routine == nil ? instructionText(rip) : nil,
                            instructionBytes: routine == nil ? memory.instructionBytes(at: rip) : [], stack: stackSites())
         case .pageTableEdit(let edit):
@@ -47,7 +47,7 @@ struct ViolationFindings {
                            details: [(key: "page", value: hex(edit.virtualAddress)), (key: "pte", value: hex(edit.pteAddress)),
                                      (key: "before", value: hex(edit.before.raw)), (key: "after", value: hex(edit.after.raw)),
                                      (key: "owner", value: ownerText(edit.virtualAddress)),
-                                     (key: "hvci", value: memory.hvciEnabled ? "on" : "off")],
+                                     (key: "hvci", value: memory.hvciEnabled ? "on" : "off")] + editDetails(edit),
                            site: site(rip), instruction: instructionText(rip), instructionBytes: memory.instructionBytes(at: rip), stack: stackSites())
         case .internalError(let text):
             return Finding(code: "EMULATOR_INTERNAL", title: "the memory model could not apply an action: \(text)",
@@ -74,6 +74,7 @@ struct ViolationFindings {
         } else {
             details.append((key: "action", value: v.continued ? "logged and continued (audit)" : "stopped"))
         }
+        details += levelDetails(v)
         // A kernel routine's access is located at the driver's call (the return address): the
         // instruction there is the one after the call, so none is shown.
         let ownInstruction = v.routine == nil

@@ -77,6 +77,23 @@ struct RunCommandTests {
         #expect(result.stderr.contains("mov byte ptr [rip - 0x30], 2"))
     }
 
+    /// Issue 12.3: the JSON details and the trace block show both levels; for an MDL alias of
+    /// code the PTE says writable and the SLAT does not.
+    @Test func trapDetailsAndTraceShowThePTEAndTheSLAT() throws {
+        let result = try runHVCISim(["run", "Samples/bin/mdl-alias-patch.sys", "--trace", "--format", "json"],
+                                    currentDirectory: TestPaths.packageRoot)
+        let runs = try #require(try json(result)["runs"] as? [[String: Any]])
+        let findings = try #require((runs.first?["entryPoints"] as? [[String: Any]])?.first?["findings"] as? [[String: Any]])
+        let write = try #require(findings.first { $0["code"] as? String == "CODE_PAGE_WRITE" })
+        let details = try #require(write["details"] as? [String: String])
+        #expect(details["pteBefore"] == "rw-" && details["pteAfter"] == "rw-" && details["slat"] == "r-x")
+        #expect(details["frame"]?.hasPrefix("0x") == true && details["pteValue"]?.hasPrefix("0x8") == true)
+        #expect(details["decision"]?.hasPrefix("denied by the SLAT:") == true)
+        #expect(result.stderr.contains("[trap] CODE_PAGE_WRITE at 0xffffb"))
+        #expect(result.stderr.contains("  PTE          rw- (NX set)   before = after"))
+        #expect(result.stderr.contains("  SLAT         r-x   (CI verifier: verified code, never writable)"))
+    }
+
     /// The PTE edit is a warning on the way (the page tables are the kernel's); enforce stops at
     /// the first violation, the execution of the tampered page (0xFC), as Windows does.
     @Test func enforceModeStopsAtTheFirstViolation() throws {
