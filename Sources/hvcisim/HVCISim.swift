@@ -16,7 +16,7 @@ protocol Subcommand {
 /// of `any Subcommand.Type`: calling through the existential metatype crashes
 /// Swift 6.3.1's SILGen.)
 enum Verb: String, CaseIterable {
-    case check, run, scan, merge, diff, test, apis
+    case check, run, scan, merge, diff, test, apis, explain
 
     var spec: CommandSpec {
         switch self {
@@ -27,6 +27,7 @@ enum Verb: String, CaseIterable {
         case .diff: Diff.spec
         case .test: Test.spec
         case .apis: Apis.spec
+        case .explain: Explain.spec
         }
     }
 
@@ -39,6 +40,7 @@ enum Verb: String, CaseIterable {
         case .diff: try Diff(arguments).run()
         case .test: try Test(arguments).run()
         case .apis: try Apis(arguments).run()
+        case .explain: try Explain(arguments).run()
         }
     }
 }

@@ -18,6 +18,8 @@ struct ArgumentSpec: Sendable {
     var help: String
     /// One or more values (`<file> ...`); otherwise exactly one.
     var repeating = false
+    /// May be left out (`[<code>]`); only the last argument may be optional.
+    var optional = false
 }
 
 /// An option (`--name value`, `--name=value`, `-n value`) or a flag (`--name`).

@@ -15,7 +15,7 @@ extension CommandSpec {
         if !arguments.isEmpty {
             lines += ["", "ARGUMENTS:"]
             for argument in arguments {
-                lines += Self.entry("<\(argument.name)>\(argument.repeating ? " ..." : "")", argument.help)
+                lines += Self.entry(Self.placeholder(argument), argument.help)
             }
         }
         lines += ["", "OPTIONS:"]
@@ -39,10 +39,16 @@ extension CommandSpec {
         return lines.joined(separator: "\n")
     }
 
+    /// `<file> ...`, `<code>`, or `[<code>]` for an optional argument.
+    private static func placeholder(_ argument: ArgumentSpec) -> String {
+        let name = "<\(argument.name)>\(argument.repeating ? " ..." : "")"
+        return argument.optional ? "[\(name)]" : name
+    }
+
     private func usage(_ invocation: String) -> String {
         if !subcommands.isEmpty { return "\(invocation) <subcommand>" }
         var parts = [invocation]
-        parts += arguments.map { "<\($0.name)>\($0.repeating ? " ..." : "")" }
+        parts += arguments.map(Self.placeholder)
         parts += options.map { option in
             let value = option.placeholder.map { " <\($0)>" } ?? ""
             return "[--\(option.long)\(value)]\(option.isRepeated ? " ..." : "")"

@@ -66,12 +66,13 @@ struct ParsedArguments {
 
     private func checkPositionals(_ spec: CommandSpec) throws(UsageError) {
         let repeating = spec.arguments.last?.repeating ?? false
-        let required = spec.arguments.count
+        let optional = spec.arguments.last?.optional ?? false
+        let required = spec.arguments.count - (optional ? 1 : 0)
         if positionals.count < required {
             throw UsageError("missing <\(spec.arguments[positionals.count].name)>")
         }
-        if !repeating, positionals.count > required {
-            throw UsageError("unexpected argument '\(positionals[required])'")
+        if !repeating, positionals.count > spec.arguments.count {
+            throw UsageError("unexpected argument '\(positionals[spec.arguments.count])'")
         }
     }
 
