@@ -4,6 +4,7 @@ import Report
 
 enum OutputFormat: String, CaseIterable {
     case text, json
+    case html
 }
 
 extension OptionSpec {
@@ -93,6 +94,7 @@ struct Check: Subcommand {
                     case .json where single: rendered.append(JSONReport.document(for: report).rendered())
                     case .json: rendered.append(JSONReport.wrapperEntry(for: report))
                     case .text: rendered.append(TextReport.render(report))
+                    case .html: rendered.append(HTMLReport.render(report))
                     }
                 } catch {
                     let message = "\(error)"
@@ -107,7 +109,7 @@ struct Check: Subcommand {
             output = rendered[0]
         case .json:
             output = JSONReport.wrapper(entries: single ? [] : rendered, failures: failures)
-        case .text:
+        case .text, .html:
             output = rendered.joined(separator: "\n\n")
         }
         try OutputSink.write(output, to: self.output)

@@ -97,6 +97,7 @@ struct Run: Subcommand {
         switch format {
         case .json: text = inWrapper ? JSONReport.document(for: report).rendered(level: 2) : JSONReport.document(for: report).rendered()
         case .text: text = TextReport.render(report)
+        case .html: text = HTMLReport.render(report)
         }
         return (text, report.verdict.exitStatus)
     }
@@ -135,7 +136,7 @@ struct Run: Subcommand {
         switch format {
         case .json where single && done.count == 1: output = done[0].text
         case .json: output = JSONReport.wrapper(entries: done.map(\.text), failures: failures)
-        case .text: output = done.map(\.text).joined(separator: "\n\n")
+        case .text, .html: output = done.map(\.text).joined(separator: "\n\n")
         }
         // A single driver that could not be read has its one-line error and no report.
         if !(single && done.isEmpty) {
