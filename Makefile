@@ -3,6 +3,8 @@
 #   make test   install what is missing, build, run the whole test suite
 SWIFT ?= swift
 APT_PACKAGES := libunicorn-dev libcapstone-dev python3
+# Only the tests need a browser (HTMLReportTests opens each HTML report in headless Chromium).
+TEST_APT_PACKAGES := chromium
 BIN := .build/release/hvcisim
 
 .PHONY: demo test setup build samples bench clean
@@ -23,6 +25,9 @@ demo: build
 	@$(BIN) check Samples/bin/*.sys; status=$$?; echo "== exit status $$status =="; [ $$status -le 1 ]
 
 test: setup
+	@dpkg -s $(TEST_APT_PACKAGES) >/dev/null 2>&1 || { \
+	  echo "installing $(TEST_APT_PACKAGES)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_APT_PACKAGES); }
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

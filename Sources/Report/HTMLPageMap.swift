@@ -18,7 +18,8 @@ enum HTMLPageMap {
 
     struct Marker {
         var finding: HTMLReport.Numbered
-        var address: UInt64
+        /// nil: a finding about the whole image (Driver Verifier at load) with no section in the map.
+        var address: UInt64?
     }
 
     /// Where a finding happened: the address it touched, else its call site.
@@ -34,11 +35,13 @@ enum HTMLPageMap {
         return UInt64(text.dropFirst(2), radix: 16)
     }
 
-    /// Findings drawn as markers: run-time ones that are warnings or errors.
-    static func markers(_ findings: [HTMLReport.Numbered]) -> [Marker] {
+    /// Findings drawn as markers: run-time ones that are warnings or errors. One without an
+    /// address (Driver Verifier's load-time checks) goes on the image section it names.
+    static func markers(_ findings: [HTMLReport.Numbered], map: PageMap) -> [Marker] {
         findings.compactMap { n in
-            guard n.finding.phase == .runtime, n.finding.severity >= .warning, let address = address(of: n.finding) else { return nil }
-            return Marker(finding: n, address: address)
+            guard n.finding.phase == .runtime, n.finding.severity >= .warning else { return nil }
+            let section = n.finding.section.flatMap { name in map.regions.first { $0.kind == "image" && $0.name == name }?.start }
+            return Marker(finding: n, address: address(of: n.finding) ?? section)
         }
     }
 
@@ -49,8 +52,8 @@ enum HTMLPageMap {
         }
         var placed: [Int: [Marker]] = [:]   // region index → markers
         var unplaced: [Marker] = []
-        for marker in markers(findings) {
-            if let index = map.regions.firstIndex(where: { $0.contains(marker.address) }) {
+        for marker in markers(findings, map: map) {
+            if let address = marker.address, let index = map.regions.firstIndex(where: { $0.contains(address) }) {
                 placed[index, default: []].append(marker)
             } else {
                 unplaced.append(marker)
@@ -79,12 +82,12 @@ enum HTMLPageMap {
         if !unplaced.isEmpty {
             svg += "<text class=\"lane-title\" x=\"\(addressX)\" y=\"\(y + 12)\">Outside the mapped regions</text>\n"
             y += 18
-            for (position, marker) in unplaced.enumerated() {
+            for marker in unplaced {
                 svg += markerSVG(marker, x: markerX + 8, y: y + 8)
-                svg += "<text x=\"\(addressX)\" y=\"\(y + 12)\">\(hex(marker.address))</text>"
-                    + "<text x=\"\(labelX)\" y=\"\(y + 12)\">\(marker.finding.finding.code.html) (nothing mapped)</text>\n"
+                svg += "<text x=\"\(addressX)\" y=\"\(y + 12)\">\(marker.address.map { hex($0) } ?? "the image")</text>"
+                    + "<text x=\"\(labelX)\" y=\"\(y + 12)\">\(marker.finding.finding.code.html) "
+                    + "\(marker.address == nil ? "(no address)" : "(nothing mapped)")</text>\n"
                 y += 20
-                _ = position
             }
         }
         if map.omitted > 0 {
@@ -114,7 +117,7 @@ enum HTMLPageMap {
                     region.alias ? "(alias)" : "", region.freedBeforeEnd ? "(freed)" : ""].filter { !$0.isEmpty }.joined(separator: " ")
         out += "<text x=\"\(labelX)\" y=\"\(y + 11)\">\(String(name.prefix(40)).html)</text></g>\n"
         for (position, marker) in markers.prefix(6).enumerated() {
-            let fraction = Double(marker.address &- region.start) / Double(max(region.size, 1))
+            let fraction = Double((marker.address ?? region.start) &- region.start) / Double(max(region.size, 1))
             out += markerSVG(marker, x: markerX + 8 + position * 15, y: y + 6 + Int(fraction * Double(max(height - 12, 0))))
         }
         return (out, height)
@@ -122,7 +125,7 @@ enum HTMLPageMap {
 
     static func markerSVG(_ marker: Marker, x: Int, y: Int) -> String {
         let f = marker.finding.finding
-        let tip = "#\(marker.finding.id) \(f.code) at \(hex(marker.address)): \(f.title)"
+        let tip = "#\(marker.finding.id) \(f.code)" + (marker.address.map { " at \(hex($0))" } ?? "") + ": \(f.title)"
         return "<g class=\"violation\" data-code=\"\(f.code.html)\"><a href=\"#\(marker.finding.anchor)\"><title>\(tip.html)</title>"
             + "<circle cx=\"\(x)\" cy=\"\(y)\" r=\"7\" fill=\"\(f.severity == .error ? "#c62828" : "#ef8f00")\"/>"
             + "<text x=\"\(x)\" y=\"\(y + 3)\" text-anchor=\"middle\" fill=\"#fff\" font-size=\"8\">\(marker.finding.id)</text></a></g>\n"
