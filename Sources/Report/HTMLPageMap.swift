@@ -94,8 +94,8 @@ enum HTMLPageMap {
             svg += "<text x=\"\(addressX)\" y=\"\(y + 11)\">\(map.omitted) regions past the cap of \(PageMap.limit) left out</text>\n"
             y += 16
         }
-        let note = run.hvci ? "" : "<p class=\"note\">HVCI off: the SLAT grants everything; only the PTEs apply.</p>"
-        return "<div class=\"map\"><h3>\(title.html)</h3>\(note)\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(y)\" "
+        let note = run.hvci ? "" : " <small class=\"note\">(the SLAT grants everything: only the PTEs apply)</small>"
+        return "<div class=\"map\"><h3>\(title.html)\(note)</h3>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(y)\" "
             + "viewBox=\"0 0 \(width) \(y)\" role=\"img\" aria-label=\"\(title.html) page map\">\n\(svg)</svg></div>\n"
     }
 

@@ -31,7 +31,6 @@ public enum HTMLReport {
         let findings = numbered(report)
         var body = header(image: report.image, verdict: report.verdict.rawValue, reason: report.inconclusiveReason)
         body += coverage(report.runs)
-        body += "<h2>Findings</h2>\n" + (findings.isEmpty ? "<p>None.</p>\n" : findings.map(findingHTML).joined())
         if report.runs.contains(where: { $0.pageMap != nil }) {
             body += "<h2>Page map</h2>\n<div class=\"maps\">\n"
             for (index, run) in report.runs.enumerated() {
@@ -39,6 +38,7 @@ public enum HTMLReport {
             }
             body += "</div>\n" + HTMLPageMap.legend
         }
+        body += "<h2>Findings</h2>\n" + (findings.isEmpty ? "<p>None.</p>\n" : findings.map(findingHTML).joined())
         for (index, run) in report.runs.enumerated() { body += HTMLRunSections.render(run, index: index, findings: findings) }
         return page(title: report.image.path, body: body)
     }
