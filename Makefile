@@ -3,6 +3,8 @@
 #   make test   install what is missing, build, run the whole test suite
 SWIFT ?= swift
 APT_PACKAGES := libunicorn-dev libcapstone-dev python3 python3-pip bc
+# Only the tests need a browser (HTMLReportTests opens each HTML report in headless Chromium).
+TEST_APT_PACKAGES := chromium
 BIN := .build/release/hvcisim
 
 .PHONY: demo test setup build samples bench clean
@@ -28,6 +30,9 @@ demo: build
 PY_PACKAGES := jsonschema sarif-tools junitparser
 
 test: setup
+	@dpkg -s $(TEST_APT_PACKAGES) >/dev/null 2>&1 || { \
+	  echo "installing $(TEST_APT_PACKAGES)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_APT_PACKAGES); }
 	@python3 -c "import jsonschema, sarif, junitparser" 2>/dev/null || \
 	  python3 -m pip install -q $(PY_PACKAGES) 2>/dev/null || \
 	  python3 -m pip install -q --break-system-packages $(PY_PACKAGES)

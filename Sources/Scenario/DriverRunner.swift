@@ -43,6 +43,11 @@ public enum DriverRunner {
         result.stubCalls = session.kernel.stubHits
         result.coverage.unmodeledCalls = result.fallbacks.values.reduce(0, +)
         result.coverage.stubCalls = result.stubCalls.values.reduce(0, +)
+        if result.imageBase != nil {
+            var map = PageMap.capture(session.memory)
+            map.addFreed(session.violationRegions)
+            result.pageMap = map
+        }
         session.close()
         return session
     }
@@ -137,6 +142,8 @@ final class Session {
     let kernel: Kernel
     let stackTop: UInt64
     private var timeline: [Finding] = []
+    /// The regions violations hit, captured as they happened (the block may be freed later).
+    private(set) var violationRegions: [PageMapRegion] = []
     private var watch: ControlRegisterWatch?
     private var converter: ViolationFindings?
     private let trace: (@Sendable (String) -> Void)?
@@ -206,6 +213,10 @@ final class Session {
         converter.refineOwner = { [unowned kernel] in kernel.poolBlockDescription(containing: $0) }
         self.converter = converter
         memory.onEvent = { [unowned self] event in
+            if case .violation(let violation) = event, violationRegions.count < 64,
+               let allocation = memory.allocation(containing: violation.address) {
+                violationRegions += memory.pageMap(of: allocation).map(PageMapRegion.init)
+            }
             guard let finding = converter.finding(for: event) else { return }
             // A trap is a moment the driver cannot hide a cleared CR0.WP from (it may restore it before its next call).
             timeline += watch?.check(site: finding.site) ?? []

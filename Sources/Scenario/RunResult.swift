@@ -135,6 +135,9 @@ public struct RunResult: Sendable {
     public var coverage = Coverage()
     /// Instructions the loader replaced by `ud2` because QEMU cannot translate them (docs/cpu-behaviour.md).
     public var codePatches: [CodePatch] = []
+    /// The driver's address space when the run ended (nil when the image did not load), for the
+    /// HTML report's page map.
+    public var pageMap: PageMap?
 
     public init(hvci: Bool, verifier: Bool = true, enforcement: Enforcement, loadFailure: String?, imageBase: UInt64?,
                 entryPoints: [EntryPointResult], debugOutput: [String], fallbacks: [String: Int]) {

@@ -4,7 +4,7 @@ import PEImage
 import Report
 
 enum OutputFormat: String, CaseIterable {
-    case text, json, sarif, junit
+    case text, json, sarif, junit, html
 }
 
 /// The lowest severity that makes a JUnit test case fail (`--fail-on`).
@@ -29,7 +29,7 @@ extension OutputFormat {
         switch self {
         case .sarif: return SarifReport.render(typed)
         case .junit: return JUnitReport.render(typed, failOn: failOn.rawValue)
-        case .text, .json: return nil
+        case .text, .json, .html: return nil
         }
     }
 }
@@ -124,6 +124,7 @@ struct Check: Subcommand {
                     case .json: rendered.append(JSONReport.wrapperEntry(for: report))
                     case .text: rendered.append(TextReport.render(report))
                     case .sarif, .junit: documents.append(JSONReport.document(for: report))
+                    case .html: rendered.append(HTMLReport.render(report))
                     }
                 } catch {
                     let message = "\(error)"
@@ -138,7 +139,7 @@ struct Check: Subcommand {
             output = rendered[0]
         case .json:
             output = JSONReport.wrapper(entries: single ? [] : rendered, failures: failures)
-        case .text:
+        case .text, .html:
             output = rendered.joined(separator: "\n\n")
         case .sarif, .junit:
             output = format.render(documents, failOn: failOn) ?? ""

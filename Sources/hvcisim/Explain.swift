@@ -23,10 +23,12 @@ struct Explain: Subcommand {
           hvcisim explain DATA_EXECUTION --format json
         """,
         arguments: [ArgumentSpec(name: "code", help: "A finding code or bug check; leave out for the list.", optional: true)],
-        options: [.format])
+        options: [OptionSpec(long: "format", kind: .value(placeholder: "format"), help: "Output format.",
+                             choices: ["text", "json"], defaultText: "text")])
 
     var code: String?
-    var format: OutputFormat
+    /// Only text and JSON: an explanation is not a report.
+    var format: ExplainFormat
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
         code = arguments.positionals.first
@@ -50,4 +52,8 @@ struct Explain: Subcommand {
         case .json: print(entry.json.rendered())
         }
     }
+}
+
+enum ExplainFormat: String, CaseIterable {
+    case text, json
 }

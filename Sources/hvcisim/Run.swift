@@ -105,6 +105,7 @@ struct Run: Subcommand {
         case .text: text = TextReport.render(report)
         // Rendered from every driver's JSON together, in run() (one SARIF log, one JUnit file).
         case .sarif, .junit: text = JSONReport.document(for: report).rendered()
+        case .html: text = HTMLReport.render(report)
         }
         return (text, report.verdict.exitStatus)
     }
@@ -143,7 +144,7 @@ struct Run: Subcommand {
         switch format {
         case .json where single && done.count == 1: output = done[0].text
         case .json: output = JSONReport.wrapper(entries: done.map(\.text), failures: failures)
-        case .text: output = done.map(\.text).joined(separator: "\n\n")
+        case .text, .html: output = done.map(\.text).joined(separator: "\n\n")
         case .sarif, .junit:
             let documents = done.compactMap { try? JSONValue.parse(Array($0.text.utf8)) }
             output = format.render(documents, failOn: failOn) ?? ""

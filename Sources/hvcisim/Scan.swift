@@ -142,7 +142,7 @@ struct Scan: Subcommand {
             return format.render(result.reports.map(\.json), failOn: failOn) ?? ""
         case .json:
             return result.json().rendered()
-        case .text:
+        case .text, .html:  // a scan summary has no HTML form yet: text
             var lines = result.reports.map { report in
                 let reason = report.verdictReason.map { " — \($0.prefix(140))" } ?? ""
                 let errors = Set(report.allFindings.filter { $0.severity == "error" && !$0.suppressed }.map(\.code)).sorted()
