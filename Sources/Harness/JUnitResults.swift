@@ -1,6 +1,8 @@
+import Report
 /// JUnit XML for `hvcisim test --format junit`: a testsuite per driver, a testcase per
 /// scenario, a failure per failed expectation — the shape CI systems (GitLab, Jenkins, Azure)
-/// read. (Sources/Report has no JUnit writer for test results; this one is for scenarios only.)
+/// read. (JUnitReport in Sources/Report writes run reports; this one writes scenario results,
+/// with the same XML escaping.)
 public enum JUnitResults {
     public static func render(_ results: [ScenarioResult]) -> String {
         var drivers: [String] = []
@@ -26,22 +28,7 @@ public enum JUnitResults {
         return xml + "</testsuites>\n"
     }
 
-    /// Text for an attribute or element: the five XML specials escaped, and characters XML 1.0
-    /// cannot hold at all (control characters other than tab, newline, return) replaced by '?'.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\t", "\n", "\r": out += "&#\(scalar.value);"
-            default:
-                if scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value) { out += "?" } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out
-    }
+    /// JUnitReport's escaping (XMLText): markup characters as entities, tab and line breaks as
+    /// character references, characters XML 1.0 cannot hold replaced by U+FFFD.
+    static func escape(_ text: String) -> String { XMLText.escaped(text, attribute: true) }
 }

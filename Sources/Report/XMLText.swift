@@ -1,11 +1,11 @@
 /// Text for XML 1.0 documents (JUnit output). Driver strings (debug output, symbols, registry
 /// values) can hold any byte; XML 1.0 cannot hold most control characters even escaped, so
 /// those are replaced by U+FFFD rather than making the whole document unreadable.
-enum XMLText {
+public enum XMLText {
     /// `text` for element content or a double-quoted attribute value: markup characters as
     /// entities, forbidden characters replaced. In attributes, tab and line breaks become
     /// character references too, since a parser would otherwise normalise them to spaces.
-    static func escaped(_ text: String, attribute: Bool = false) -> String {
+    public static func escaped(_ text: String, attribute: Bool = false) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
