@@ -117,3 +117,31 @@ public struct CodeSweep {
         }
     }
 }
+
+extension CodeSweep {
+    /// Every byte offset of `region` where an instruction QEMU aborts on would start, were a
+    /// CPU to begin decoding there — not only at the boundaries recursive descent reaches.
+    /// `region.bytes` is updated as if each site were replaced by `ud2` (0F 0B), so a site is
+    /// judged on the bytes left after the earlier replacements (a replacement never creates a
+    /// new site: 0F 0B is not a prefix, FF, or a locked opcode).
+    ///
+    /// This changes bytes no CPU may ever decode as those instructions (an `FF D8` inside an
+    /// immediate, say), so it is not for reports: the in-process fuzz target uses it, where no
+    /// supervisor contains QEMU's abort and any byte pair can be reached by a computed jump.
+    public static func abortingSitesAtEveryOffset(in region: inout Region) -> [Site] {
+        var found: [Site] = []
+        var offset = 0
+        while offset + 1 < region.bytes.count {
+            let end = min(region.bytes.count, offset + 15)
+            let kind = region.bytes[offset..<end].withUnsafeBytes { SpecialInstruction.classify($0, length: $0.count) }
+            if let kind, kind.abortsEmulator {
+                found.append(Site(address: region.start &+ UInt64(offset), length: 2, kind: kind,
+                                  bytes: Array(region.bytes[offset..<(offset + 2)])))
+                region.bytes[offset] = 0x0F
+                region.bytes[offset + 1] = 0x0B
+            }
+            offset += 1
+        }
+        return found
+    }
+}

@@ -54,7 +54,9 @@ public enum ImageLoader {
     public static let securityCookie: UInt64 = 0x0000_5E1D_C0DE_4A7B
 
     /// `preferredBase`: map at the file's ImageBase instead (debugging; not what Windows does).
-    public static func load(_ file: PEFile, name: String, kernel: Kernel, preferredBase: Bool = false) throws -> LoadedImage {
+    /// `patching`: which code bytes are examined for encodings QEMU aborts on (`CodePatching`).
+    public static func load(_ file: PEFile, name: String, kernel: Kernel, preferredBase: Bool = false,
+                            patching: CodePatching = .reachablePaths) throws -> LoadedImage {
         guard file.machine == .amd64, file.is64Bit else { throw LoadError.unsupportedMachine(file.machine.description) }
         let memory = kernel.memory
         let hvci = memory.hvciEnabled
@@ -86,7 +88,7 @@ public enum ImageLoader {
         if base != preferred { try applyRelocations(file, delta: base &- preferred, base: base, memory: memory) }
         try bindImports(file, base: base, kernel: kernel)
         try initialiseSecurityCookie(file, base: base, preferred: preferred, memory: memory)
-        let sites = sweepCode(file, base: base, memory: memory)
+        let sites = sweepCode(file, base: base, memory: memory, patching: patching)
         do {
             // Only now, with the bytes final, does CI verify the code and grant execute.
             if hvci { try memory.verifier.verifyImageCode(frames: codeFrames) }

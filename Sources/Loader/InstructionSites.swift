@@ -14,6 +14,17 @@ public struct InstructionSite: Sendable, Hashable {
     public var patched: Bool
 }
 
+/// Which bytes of the image's code the loader examines for encodings QEMU aborts on.
+public enum CodePatching: Sendable, Hashable {
+    /// Instructions along the image's known code paths (`CodeSweep`): what a CPU decodes, so
+    /// reports stay faithful; code reached otherwise is contained by the supervisor.
+    case reachablePaths
+    /// Also every byte offset of the executable sections (`CodeSweep.abortingSitesAtEveryOffset`):
+    /// for running in a process with no supervisor (the in-process fuzz target). May change
+    /// bytes inside other instructions' immediates, so behaviour can differ from Windows.
+    case everyOffset
+}
+
 extension ImageLoader {
     /// `ud2`: #UD at the same address, which QEMU translates without trouble.
     static let ud2: [UInt8] = [0x0F, 0x0B]
@@ -21,7 +32,8 @@ extension ImageLoader {
     /// Finds the special instructions along the image's known code paths (`CodeSweep`) and
     /// replaces the ones QEMU aborts on by `ud2`. Runs on the final bytes (relocated), before
     /// Code Integrity grants execute, so nothing has been translated yet.
-    static func sweepCode(_ file: PEFile, base: UInt64, memory: MemoryModel) -> [InstructionSite] {
+    static func sweepCode(_ file: PEFile, base: UInt64, memory: MemoryModel,
+                          patching: CodePatching = .reachablePaths) -> [InstructionSite] {
         var regions: [CodeSweep.Region] = []
         for section in file.sections where section.isExecutable && section.mappedSize > 0 {
             let start = base &+ UInt64(section.virtualAddress)
@@ -32,12 +44,21 @@ extension ImageLoader {
         var roots = [base &+ UInt64(file.optionalHeader.addressOfEntryPoint)]
         roots += file.runtimeFunctions.map { base &+ UInt64($0.beginAddress) }
         roots += (file.exports?.functions ?? []).filter { $0.forwarder == nil }.map { base &+ UInt64($0.rva) }
-        return CodeSweep(regions: regions).sites(from: roots).map { site in
+        var sites = CodeSweep(regions: regions).sites(from: roots).map { site in
             var patched = false
             if site.kind.abortsEmulator, site.length >= ud2.count {
                 patched = (try? memory.write(site.address, ud2, mode: .privileged)) != nil
             }
             return InstructionSite(address: site.address, kind: site.kind, original: site.bytes, patched: patched)
         }
+        guard patching == .everyOffset else { return sites }
+        let known = Set(sites.map(\.address))
+        for var region in regions {
+            for site in CodeSweep.abortingSitesAtEveryOffset(in: &region) where !known.contains(site.address) {
+                let patched = (try? memory.write(site.address, ud2, mode: .privileged)) != nil
+                sites.append(InstructionSite(address: site.address, kind: site.kind, original: site.bytes, patched: patched))
+            }
+        }
+        return sites.sorted { $0.address < $1.address }
     }
 }

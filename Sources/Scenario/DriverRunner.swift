@@ -72,7 +72,8 @@ public enum DriverRunner {
         let kernel = session.kernel
         let image: LoadedImage
         do {
-            image = try ImageLoader.load(file, name: name, kernel: kernel, preferredBase: options.preferredBase)
+            image = try ImageLoader.load(file, name: name, kernel: kernel, preferredBase: options.preferredBase,
+                                        patching: options.codePatching)
         } catch {
             result.loadFailure = "\(error)"
             result.loadStatus = (error as? LoadError)?.status

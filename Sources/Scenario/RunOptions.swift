@@ -1,4 +1,5 @@
 import Kernel
+import Loader
 import Memory
 
 /// Resource limits for one run. Reaching one ends the entry point with that
@@ -61,6 +62,9 @@ public struct RunOptions: Sendable {
     /// Map the image at its preferred ImageBase (no relocations) instead of a system-space
     /// address as Windows does: for debugging against addresses a disassembler shows.
     public var preferredBase: Bool
+    /// Which code bytes the loader examines for encodings QEMU aborts on. `.everyOffset` is for
+    /// running with no supervisor (the in-process fuzz target); reports use `.reachablePaths`.
+    public var codePatching: CodePatching = .reachablePaths
     /// Told of each entry point and kernel call as it happens (the CLI's crash containment).
     public var observer: (any RunObserver)?
     /// Receives one line per kernel call and per trap, as they happen.

@@ -51,4 +51,22 @@ struct CodeSweepTests {
         #expect(sites.map(\.kind) == [.rdmsr])
         #expect(sites.map(\.address) == [0x1008])
     }
+
+    @Test func everyOffsetScanFindsWhatAComputedJumpCouldReach() {
+        // The immediate's FF D8 and a prefixed far jmp and a locked compare, none on a known path.
+        var region = CodeSweep.Region(start: 0x1000, bytes: [0xB8, 0x00, 0x00, 0xFF, 0xD8,  // mov eax, 0xD8FF0000
+                                                             0xC3,
+                                                             0x48, 0xFF, 0xEB,              // rex.w jmp far rbx
+                                                             0xF0, 0x39, 0xC0,              // lock cmp eax, eax
+                                                             0xFF, 0xD0,                    // call rax: valid
+                                                             0xFF])                         // last byte: no ModRM
+        let sites = CodeSweep.abortingSitesAtEveryOffset(in: &region)
+        #expect(sites.map(\.address) == [0x1003, 0x1006, 0x1009])
+        #expect(sites.map(\.kind) == [.farBranchRegisterOperand, .farBranchRegisterOperand, .lockedCompare])
+        #expect(sites.first?.bytes == [0xFF, 0xD8])
+        // Replaced as it went: no offset of what is left decodes to an aborting encoding.
+        #expect(region.bytes == [0xB8, 0x00, 0x00, 0x0F, 0x0B, 0xC3, 0x0F, 0x0B, 0xEB, 0x0F, 0x0B, 0xC0, 0xFF, 0xD0, 0xFF])
+        var again = region
+        #expect(CodeSweep.abortingSitesAtEveryOffset(in: &again).isEmpty)
+    }
 }
