@@ -31,9 +31,10 @@ extension ImageLoader {
 
     /// Finds the special instructions along the image's known code paths (`CodeSweep`) and
     /// replaces the ones QEMU aborts on by `ud2`. Runs on the final bytes (relocated), before
-    /// Code Integrity grants execute, so nothing has been translated yet.
+    /// Code Integrity grants execute, so nothing has been translated yet. With `.everyOffset`
+    /// it also patches every other offset where such an encoding would start.
     static func sweepCode(_ file: PEFile, base: UInt64, memory: MemoryModel,
-                          patching: CodePatching = .reachablePaths) -> [InstructionSite] {
+                          patching: CodePatching) -> [InstructionSite] {
         var regions: [CodeSweep.Region] = []
         for section in file.sections where section.isExecutable && section.mappedSize > 0 {
             let start = base &+ UInt64(section.virtualAddress)
