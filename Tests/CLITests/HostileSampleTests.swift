@@ -57,6 +57,30 @@ struct HostileSampleTests {
         }
     }
 
+    /// The kernel routines that trapped on an all-ones pointer (containment issue): each, called
+    /// by a real driver through the CLI, now ends its IOCTL with the bug check Windows would
+    /// raise — a fault on the pointer (0x50), or Driver Verifier refusing the executable mapping
+    /// before the MDL is read (0xC4/0x2002) — and the tool reports it; never a tool fault.
+    @Test(arguments: [
+        (0, "RtlGetVersion", "0x50"), (1, "RtlCopyUnicodeString", "0x50"), (2, "IoCreateDevice", "0x50"),
+        (3, "IoCreateDeviceSecure", "0x50"), (4, "MmBuildMdlForNonPagedPool", "0x50"),
+        (5, "MmMapLockedPages", "0xc4"), (6, "MmMapLockedPagesSpecifyCache", "0xc4"), (7, "MmProbeAndLockPages", "0x50"),
+    ])
+    func allOnesPointersToKernelRoutinesGetAReport(_ function: Int, _ routine: String, _ bugCheck: String) throws {
+        let code = String(format: "0x%x", 0x22_2000 + 4 * function)  // CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800 + n, 0, 0)
+        let path = Self.folder.appendingPathComponent("bin/hostile-arguments.sys").path
+        let result = try runHVCISim(["run", path, "--hvci", "on", "--mode", "enforce", "--format", "json",
+                                     "--no-discover-ioctls", "--ioctl", code])
+        #expect((0...1).contains(result.status), "\(routine): exit \(result.status) \(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(routine)")
+        let entries = try #require((report["runs"] as? [[String: Any]])?.first?["entryPoints"] as? [[String: Any]])
+        let entry = try #require(entries.first { $0["name"] as? String == "IRP_MJ_DEVICE_CONTROL \(code)" }, "\(routine)")
+        let outcome = try #require(entry["outcome"] as? [String: Any])
+        #expect(outcome["kind"] as? String == "bug-check", "\(routine): \(outcome["summary"] ?? "")")
+        #expect((outcome["bugCheck"] as? [String: Any])?["code"] as? String == bugCheck, "\(routine)")
+        #expect(entry["kernelCalls"] as? Int == 1, "\(routine): the one call is the routine's")
+    }
+
     /// What the processor layer adds: the patch, the MSR, the halted processor, the ports.
     @Test(arguments: [
         ("far-call-register", "the loader put ud2 in its place"),
