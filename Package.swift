@@ -82,6 +82,7 @@ let package = Package(
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "CPU", "Events"]),
         .testTarget(name: "KernelTests", dependencies: ["Kernel", "Memory", "CPU", "Events"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "PEImage", "Kernel", "Memory", "CPU"]),
-        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "PEImage", "Kernel", "Memory", "Events"]),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "PEImage", "Kernel", "Memory", "Events"],
+                    exclude: ["Fixtures"]),
     ]
 )

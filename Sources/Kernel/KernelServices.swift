@@ -69,6 +69,16 @@ extension Kernel {
         return created
     }
 
+    /// Drops every area's state and the queued routines, for a session that is closing. An
+    /// area's state can hold closures that reference the kernel — a framework callback whose
+    /// driver routine never returned (a bug check ended it) keeps its continuation in
+    /// `GuestCallbacks.pending` — and such a cycle kept the whole machine (engine, guest memory,
+    /// kernel model, ~1.3 MiB) alive after the run, in every process that runs several drivers.
+    public func discardState() {
+        areaStates = [:]
+        deferredRoutines = []
+    }
+
     /// Queues a routine for the scenario to run later (see `DeferredRoutine`).
     public func queue(_ routine: DeferredRoutine) {
         guard deferredRoutines.count < 4096 else { return }

@@ -242,6 +242,7 @@ final class Session {
         kernel.callStack = { _, _ in [] }
         converter = nil
         watch = nil
+        kernel.discardState()
     }
 
     /// The findings recorded since the last call, in the order they happened (control-register
