@@ -162,6 +162,9 @@ extension JSONValue {
                     throw error("unknown escape \\\(Character(Unicode.Scalar(e)))")
                 }
             }
+            // Without a \u escape the bytes are the string: no detour through UTF-16 (a seed's
+            // 8 MiB hex value took most of its load time there).
+            if units.isEmpty { return String(decoding: raw, as: UTF8.self) }
             flush()
             return String(decoding: units, as: UTF16.self)
         }

@@ -20,6 +20,14 @@ struct JSONReaderTests {
         #expect(try parse(#""\ud83d\ude00 \u00e9\/""#).stringValue == "😀 é/")
     }
 
+    /// Strings without a \u escape take the direct UTF-8 path; with one, the UTF-16 path. Both
+    /// must keep multi-byte characters, the short escapes, and the order of the parts.
+    @Test func stringsWithAndWithoutUnicodeEscapesDecodeTheSame() throws {
+        #expect(try parse(#""plain ümlaut 😀 \\ \" \n""#).stringValue == "plain ümlaut 😀 \\ \" \n")
+        #expect(try parse(#""ü\u00e9ü\nx\u0041""#).stringValue == "üéü\nxA")
+        #expect(try parse("\"\"").stringValue == "")
+    }
+
     @Test func errorsNameLineAndColumn() {
         #expect(throws: JSONValue.ParseError.self) { try parse("{\"a\": [1, 2,]}") }
         do {
