@@ -17,10 +17,6 @@ static NTSTATUS Dispatch(PDEVICE_OBJECT device, PIRP irp)
 }
 NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING Path)
 {
-    UNICODE_STRING name;
-    PDEVICE_OBJECT device;
     UNREFERENCED_PARAMETER(Path);
-    RtlInitUnicodeString(&name, L"\\Device\\HvcisimBogusIrp");
-    for (int i = 0; i <= IRP_MJ_MAXIMUM_FUNCTION; i++) DriverObject->MajorFunction[i] = Dispatch;
-    return IoCreateDevice(DriverObject, 0, &name, FILE_DEVICE_UNKNOWN, 0, FALSE, &device);
+    return CreateDeviceForAllRequests(DriverObject, L"\\Device\\HvcisimBogusIrp", Dispatch);
 }

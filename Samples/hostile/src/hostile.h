@@ -14,4 +14,14 @@
         UNREFERENCED_PARAMETER(Path);                                          \
         __VA_ARGS__                                                            \
     }
+/* A device named `name` whose every IRP_MJ_* goes to `dispatch`: the samples that misbehave
+ * in a request rather than in DriverEntry. */
+static inline NTSTATUS CreateDeviceForAllRequests(PDRIVER_OBJECT driver, PCWSTR name, PDRIVER_DISPATCH dispatch)
+{
+    UNICODE_STRING unicodeName;
+    PDEVICE_OBJECT device;
+    RtlInitUnicodeString(&unicodeName, name);
+    for (int i = 0; i <= IRP_MJ_MAXIMUM_FUNCTION; i++) driver->MajorFunction[i] = dispatch;
+    return IoCreateDevice(driver, 0, &unicodeName, FILE_DEVICE_UNKNOWN, 0, FALSE, &device);
+}
 #endif
