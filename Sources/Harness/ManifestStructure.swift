@@ -136,16 +136,8 @@ extension ManifestDecoder {
 
     func hex(_ value: JSONValue, _ path: String, _ what: String) throws(ManifestError) -> [UInt8] {
         guard let text = value.stringValue else { throw fail(path, "\(what): ioctl input must be a quoted string of hex digits (unquoted, 01000000 reads as a number)") }
-        let digits = Array(text.filter { !$0.isWhitespace })
-        guard digits.count % 2 == 0, digits.count / 2 <= 1 << 20 else {
-            throw fail(path, "\(what): ioctl input must be an even number of hex digits, at most 1 MiB")
-        }
-        var bytes: [UInt8] = []
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(digits[index...index + 1]), radix: 16) else {
-                throw fail(path, "\(what): ioctl input '\(String(digits[index...index + 1]))' is not a hex byte")
-            }
-            bytes.append(byte)
+        guard let bytes = HexBytes.decode(text), bytes.count <= 1 << 20 else {
+            throw fail(path, "\(what): ioctl input must be \(HexBytes.rule), at most 1 MiB")
         }
         return bytes
     }

@@ -1,8 +1,10 @@
+import JSON
 import Scenario
 
 /// `--ioctl CODE`, `--ioctl CODE:HEX`, `--ioctl CODE:@FILE`: the IOCTLs `run` sends.
 /// CODE is a 32-bit number (0x… hex or decimal); HEX is the input buffer as hex digits
-/// (spaces allowed); @FILE reads the input buffer from a file. Input is capped at 1 MiB.
+/// (`HexBytes`: spaces, ':' and ',' allowed between them); @FILE reads the input buffer
+/// from a file. Input is capped at 1 MiB.
 enum IoctlArgument {
     static let maxInput = 1 << 20
 
@@ -23,19 +25,10 @@ enum IoctlArgument {
     }
 
     private static func hexBytes(_ text: Substring, option: String) throws(UsageError) -> [UInt8] {
-        let digits = Array(text.filter { !$0.isWhitespace })
-        guard digits.count % 2 == 0 else {
-            throw UsageError("--ioctl '\(option)': the input must be an even number of hex digits")
+        guard let bytes = HexBytes.decode(text) else {
+            throw UsageError("--ioctl '\(option)': the input must be \(HexBytes.rule)")
         }
-        guard digits.count / 2 <= maxInput else { throw UsageError("--ioctl '\(option)': the input is larger than 1 MiB") }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(digits[index...index + 1]), radix: 16) else {
-                throw UsageError("--ioctl '\(option)': '\(String(digits[index...index + 1]))' is not a hex byte")
-            }
-            bytes.append(byte)
-        }
+        guard bytes.count <= maxInput else { throw UsageError("--ioctl '\(option)': the input is larger than 1 MiB") }
         return bytes
     }
 

@@ -225,39 +225,15 @@ public struct RegistrySeed: Sendable, Equatable {
                     return UInt8(n)
                 })
             case let .string(hex):
-                guard let bytes = Self.bytes(fromHex: hex) else {
-                    throw invalid(place, "hex data \"\(hex.prefix(40))\(hex.count > 40 ? "…" : "")\" is not whole hex bytes (pairs of 0-9, a-f, A-F; spaces, ':' and ',' between them are ignored)")
+                guard let bytes = HexBytes.decode(hex) else {
+                    let shown = hex.prefix(40)  // a value may be megabytes of hex
+                    throw invalid(place, "hex data \"\(shown)\(shown.endIndex < hex.endIndex ? "…" : "")\" is not whole hex bytes (\(HexBytes.rule))")
                 }
                 return RegistryValue(type: type, data: bytes)
             default:
                 throw invalid(place, "\(RegistryType.name(type)) data must be a hex string or an array of bytes, found \(data.kindName)")
             }
         }
-    }
-}
-
-extension RegistrySeed {
-    /// Bytes from a hex string such as `"de ad:be,ef"`, or nil when a character is not a hex
-    /// digit or a separator or the digits do not pair up. Works on the UTF-8 bytes: a seed may
-    /// hold 64 MiB of hex, and decoding it by Character took ~10 s, longer than any --timeout.
-    static func bytes(fromHex hex: String) -> [UInt8]? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(hex.utf8.count / 2)
-        var high: UInt8?
-        for unit in hex.utf8 {
-            let nibble: UInt8
-            switch unit {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = unit - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = unit - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = unit - UInt8(ascii: "A") + 10
-            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: ":"), UInt8(ascii: ","):
-                continue
-            default:
-                return nil
-            }
-            if let h = high { bytes.append(h << 4 | nibble); high = nil } else { high = nibble }
-        }
-        return high == nil ? bytes : nil
     }
 }
 
