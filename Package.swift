@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report", "JSON", "Events", "Scenario", "PEImage"]),
         .testTarget(name: "StaticChecksTests", dependencies: ["PEImage", "StaticChecks", "Events", "Report"]),
         // Runs the built executable as a user would (exit status, stdout, stderr).
-        .testTarget(name: "CLITests", dependencies: ["hvcisim", "PEImage", "JSON"], exclude: ["Golden"]),
+        .testTarget(name: "CLITests", dependencies: ["hvcisim", "PEImage", "JSON"], exclude: ["Golden", "Fixtures"]),
         .testTarget(name: "CPUTests", dependencies: ["CPU"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "CPU", "Events"]),
         .testTarget(name: "KernelTests", dependencies: ["Kernel", "Memory", "CPU", "Events"]),
