@@ -20,13 +20,11 @@ import Testing
     /// whose framework callbacks end in a bug check — 0xC4 in EvtDevicePrepareHardware, 0x50 in
     /// EvtDriverDeviceAdd — so the callback's continuation stayed in the kernel's state, a cycle
     /// that leaked the whole machine per run (found as FuzzRun's resident memory growing ~1 GiB).
-    @Test(arguments: ["compliant", "pool-exec", "kmdf-sample",
-                      "Fixtures/kmdf-bugcheck-in-prepare-hardware", "Fixtures/kmdf-bugcheck-in-device-add"])
-    func machineIsFreedWhenTheRunEnds(sample: String) throws {
-        let url = sample.hasPrefix("Fixtures/")
-            ? Self.fixtures.appendingPathComponent("\(sample.dropFirst(9)).sys")
-            : Self.samples.appendingPathComponent("\(sample).sys")
-        let bytes = [UInt8](try Data(contentsOf: url))
+    @Test(arguments: ["compliant", "pool-exec", "kmdf-sample"].map { samples.appendingPathComponent("\($0).sys") }
+                     + ["kmdf-bugcheck-in-prepare-hardware", "kmdf-bugcheck-in-device-add"].map { fixtures.appendingPathComponent("\($0).sys") })
+    func machineIsFreedWhenTheRunEnds(driver: URL) throws {
+        let sample = driver.deletingPathExtension().lastPathComponent
+        let bytes = [UInt8](try Data(contentsOf: driver))
         let file = try PEFile(bytes: bytes)
         weak var engine: Engine?
         weak var memory: MemoryModel?
